@@ -1,0 +1,177 @@
+"""Typed environment configuration, loaded from `cdk.json` context and validated once.
+
+Nothing else reads raw CDK context: stacks, Lambdas' environment and the CLI all take an `EnvironmentConfig`.
+`keel:defaults` holds the shared values; `keel:environments.<name>` overrides them per environment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CDK_JSON = PROJECT_ROOT / "cdk.json"
+ENV_CONTEXT_KEY = "env"
+DEFAULTS_KEY = "keel:defaults"
+ENVIRONMENTS_KEY = "keel:environments"
+DEFAULT_ENVIRONMENT = "local"
+PROJECT_TAG = "keel"
+
+# The values CloudWatch Logs accepts for a retention period (days).
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
+RemovalPolicyName = Literal["retain", "destroy"]
+MacieFrequency = Literal["DAILY", "WEEKLY", "MONTHLY"]
+
+
+class ConfigError(ValueError):
+    """The environment configuration is unknown or invalid; the message names the key and allowed values."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Thresholds(_Strict):
+    """Quality gates and drift limits (one place for every threshold)."""
+
+    min_accuracy: float = Field(ge=0, le=1, description="Minimum test accuracy to register a model.")
+    max_feature_psi: float = Field(gt=0, description="PSI above which a feature counts as drifted.")
+    ks_p_value: float = Field(gt=0, lt=1, description="KS p-value below which a feature counts as drifted.")
+    max_drifted_feature_share: float = Field(
+        ge=0, le=1, description="Share of drifted features above which the dataset counts as drifted."
+    )
+
+
+class Sizes(_Strict):
+    processing_instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    processing_instance_count: int = Field(ge=1, le=100)
+    training_instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    training_instance_count: int = Field(ge=1, le=100)
+    processing_volume_gb: int = Field(ge=1, le=16384)
+    lambda_memory_mb: int = Field(ge=128, le=10240)
+
+
+class Retention(_Strict):
+    log_days: LogRetentionDays
+    evidence_days: int = Field(ge=1, le=36500, description="Object Lock (governance) retention of evidence.")
+    noncurrent_version_days: int = Field(ge=1, description="Expire non-current object versions after.")
+    infrequent_access_after_days: int = Field(ge=30, description="Move data objects to STANDARD_IA after.")
+    access_log_days: int = Field(ge=1)
+
+
+class Vpc(_Strict):
+    subnet_ids: tuple[str, ...] = Field(min_length=1)
+    security_group_ids: tuple[str, ...] = Field(min_length=1)
+
+
+class Security(_Strict):
+    permissions_boundary_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:policy/.+$"
+    )
+    macie_enabled: bool = True
+    macie_job_frequency: MacieFrequency = "WEEKLY"
+    trail_multi_region: bool = True
+    vpc: Vpc | None = None
+
+
+class EnvironmentConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9]{1,15}$")
+    account: str = Field(pattern=r"^\d{12}$")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{1,19}[a-z0-9]$", description="Naming prefix of resources.")
+    owner: str = Field(min_length=1)
+    cost_center: str = Field(min_length=1)
+    alert_emails: tuple[str, ...] = Field(default=(), description="Subscribed to the alert topic.")
+    removal_policy: RemovalPolicyName
+    auto_approve: bool = Field(description="May the policy gate approve models without a human.")
+    contract: str = Field(min_length=1, description="Dataset contract name (contracts/<name>.yaml).")
+    thresholds: Thresholds
+    sizes: Sizes
+    retention: Retention
+    security: Security = Security()
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        for email in self.alert_emails:
+            if "@" not in email or email.startswith("@") or email.endswith("@"):
+                raise ValueError(f"alert_emails: {email!r} is not an e-mail address")
+        if self.name == "prod" and self.auto_approve:
+            raise ValueError("auto_approve must be false in prod: a human approves production models")
+        return self
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Cost-allocation tags applied to every resource."""
+        return {
+            "project": PROJECT_TAG,
+            "environment": self.name,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+        }
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _format_errors(error: ValidationError, prefix: str) -> str:
+    lines = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"])
+        lines.append(f"  {prefix}.{location}: {item['msg']}" if location else f"  {prefix}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def environment_names(context: Mapping[str, Any]) -> list[str]:
+    environments = context.get(ENVIRONMENTS_KEY)
+    if not isinstance(environments, Mapping) or not environments:
+        raise ConfigError(f"cdk.json context has no '{ENVIRONMENTS_KEY}' mapping of environments")
+    return list(environments)
+
+
+def load_config(context: Mapping[str, Any], env_name: str | None) -> EnvironmentConfig:
+    """Build and validate the config of one environment from CDK context values."""
+    name = env_name or DEFAULT_ENVIRONMENT
+    names = environment_names(context)
+    if name not in names:
+        raise ConfigError(f"unknown environment {name!r} (-c env={name}); allowed values: {', '.join(names)}")
+    defaults = context.get(DEFAULTS_KEY, {})
+    overrides = context[ENVIRONMENTS_KEY][name]
+    if not isinstance(defaults, Mapping) or not isinstance(overrides, Mapping):
+        raise ConfigError(f"'{DEFAULTS_KEY}' and '{ENVIRONMENTS_KEY}.{name}' must be mappings")
+    document = _deep_merge(defaults, overrides) | {"name": name}
+    try:
+        return EnvironmentConfig.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(
+            f"invalid configuration of environment {name!r} (cdk.json context):\n"
+            + _format_errors(error, f"{ENVIRONMENTS_KEY}.{name}")
+        ) from None
+
+
+def read_cdk_context(path: Path = CDK_JSON) -> dict[str, Any]:
+    """The `context` of cdk.json, for code that runs outside the CDK app (CLI, tests, local runner)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ConfigError(f"cannot read {path}: {error}") from None
+    context = document.get("context")
+    if not isinstance(context, dict):
+        raise ConfigError(f"{path} has no 'context' object")
+    return context
+
+
+def load_environment(env_name: str | None = None, *, path: Path = CDK_JSON) -> EnvironmentConfig:
+    return load_config(read_cdk_context(path), env_name)

@@ -1,0 +1,80 @@
+"""Resource names derived from the environment config: the one place that spells them.
+
+Physical names are deterministic so that stacks can refer to each other's resources without
+cross-stack cycles (e.g. the trail's data-event selectors name the data buckets) and so that the
+local runner, the CLI and the Lambdas find them from the config alone.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from keel.config import EnvironmentConfig
+
+
+class BucketPurpose(StrEnum):
+    RAW = "raw"
+    CURATED = "curated"
+    ARTIFACTS = "artifacts"
+    FEEDBACK = "feedback"
+    REPORTS = "reports"
+    EVIDENCE = "evidence"
+    ACCESS_LOGS = "access-logs"
+    TRAIL = "trail"
+
+
+class KeyPurpose(StrEnum):
+    DATA = "data"
+    ARTIFACTS = "artifacts"
+    LOGS = "logs"
+
+
+class StackConcern(StrEnum):
+    SECURITY = "Security"
+    DATA = "Data"
+
+
+# Buckets that hold datasets: CloudTrail records data events on them and Macie classifies them.
+DATA_EVENT_BUCKETS = (BucketPurpose.RAW, BucketPurpose.CURATED, BucketPurpose.FEEDBACK)
+MACIE_BUCKETS = (BucketPurpose.RAW, BucketPurpose.FEEDBACK)
+
+QUARANTINE_PREFIX = "quarantine/"
+
+
+def stack_name(config: EnvironmentConfig, concern: StackConcern) -> str:
+    return f"Keel-{config.name}-{concern.value}"
+
+
+def bucket_name(config: EnvironmentConfig, purpose: BucketPurpose) -> str:
+    name = f"{config.prefix}-{purpose.value}-{config.account}-{config.region}"
+    if len(name) > 63:
+        raise ValueError(f"bucket name {name!r} is longer than 63 characters: shorten 'prefix'")
+    return name
+
+
+def key_alias(config: EnvironmentConfig, purpose: KeyPurpose) -> str:
+    return f"alias/{config.prefix}/{purpose.value}"
+
+
+def glue_database_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}_catalog".replace("-", "_")
+
+
+def glue_table_name(dataset: str, layer: BucketPurpose) -> str:
+    return f"{dataset}_{layer.value}"
+
+
+def trail_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}-audit-trail"
+
+
+def alert_topic_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}-alerts"
+
+
+def glue_security_configuration_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}-glue-security"
+
+
+def macie_job_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}-data-classification"
