@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import platform
 import pkgutil
+import platform
 import sys
 import time
 from datetime import UTC, datetime
@@ -24,8 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
     parser.add_argument("names", nargs="*", help="benchmark modules to run (default: all), e.g. synth")
     args = parser.parse_args(argv)
-    available = sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules(bench.__path__)
-                       if m.name.startswith("bench_"))
+    available = sorted(
+        m.name.removeprefix("bench_")
+        for m in pkgutil.iter_modules(bench.__path__)
+        if m.name.startswith("bench_")
+    )
     selected = args.names or available
     unknown = sorted(set(selected) - set(available))
     if unknown:
@@ -36,11 +39,16 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         module = importlib.import_module(f"bench.bench_{name}")
         results[name] = module.run()
-        print(f"[bench] {name}: {json.dumps(results[name])} ({time.perf_counter() - started:.1f} s)", flush=True)
+        print(
+            f"[bench] {name}: {json.dumps(results[name])} ({time.perf_counter() - started:.1f} s)", flush=True
+        )
     document = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpu_count": __import__("os").cpu_count(),
-                    "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpu_count": __import__("os").cpu_count(),
+            "platform": platform.platform(),
+        },
         "results": results,
     }
     args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

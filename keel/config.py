@@ -66,6 +66,8 @@ class Retention(_Strict):
 
 
 class Vpc(_Strict):
+    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]+$")
+    availability_zones: tuple[str, ...] = Field(min_length=1)
     subnet_ids: tuple[str, ...] = Field(min_length=1)
     security_group_ids: tuple[str, ...] = Field(min_length=1)
 
@@ -175,3 +177,14 @@ def read_cdk_context(path: Path = CDK_JSON) -> dict[str, Any]:
 
 def load_environment(env_name: str | None = None, *, path: Path = CDK_JSON) -> EnvironmentConfig:
     return load_config(read_cdk_context(path), env_name)
+
+
+def config_from_app(app: Any) -> EnvironmentConfig:
+    """The config of the environment selected with `-c env=NAME` on a CDK app (default: local)."""
+    node = app.node
+    context = {
+        key: node.try_get_context(key)
+        for key in (DEFAULTS_KEY, ENVIRONMENTS_KEY)
+        if node.try_get_context(key) is not None
+    }
+    return load_config(context, node.try_get_context(ENV_CONTEXT_KEY))

@@ -225,9 +225,7 @@ def load_contract(name_or_path: str | Path = DEFAULT_CONTRACT) -> DatasetContrac
 
 def glue_columns(contract: DatasetContract) -> list[dict[str, str]]:
     """Glue `Columns` of the contract's table, in contract order."""
-    return [
-        {"name": c.name, "type": c.glue_type, "comment": _glue_comment(c)} for c in contract.columns
-    ]
+    return [{"name": c.name, "type": c.glue_type, "comment": _glue_comment(c)} for c in contract.columns]
 
 
 def glue_partition_keys(contract: DatasetContract) -> list[dict[str, str]]:

@@ -20,6 +20,7 @@ class BucketPurpose(StrEnum):
     REPORTS = "reports"
     EVIDENCE = "evidence"
     ACCESS_LOGS = "access-logs"
+    AUDIT_ACCESS_LOGS = "audit-logs"
     TRAIL = "trail"
 
 
@@ -78,3 +79,12 @@ def glue_security_configuration_name(config: EnvironmentConfig) -> str:
 
 def macie_job_name(config: EnvironmentConfig) -> str:
     return f"{config.prefix}-data-classification"
+
+
+def partition(config: EnvironmentConfig) -> str:
+    """The AWS partition of the environment's region (known at synth time, unlike the CDK token)."""
+    if config.region.startswith("cn-"):
+        return "aws-cn"
+    if config.region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"

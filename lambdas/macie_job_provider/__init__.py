@@ -1,0 +1,1 @@
+"""CloudFormation provider for `Custom::KeelMacieClassificationJob` (there is no CloudFormation type)."""

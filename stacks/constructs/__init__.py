@@ -1,0 +1,1 @@
+"""Reusable constructs shared by Keel's stacks."""

@@ -1,0 +1,1 @@
+"""Security and audit: KMS keys, CloudTrail, Macie, alerts, IAM baseline."""
