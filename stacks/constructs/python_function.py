@@ -109,7 +109,6 @@ class PythonFunction(Construct):
         acknowledge(
             self.dead_letter_queue,
             "This queue is itself the dead-letter queue of the function's asynchronous invocations.",
-            "AwsSolutions-SQS3",
             "Serverless-SQSRedrivePolicy",
         )
         if not vpc_props:
