@@ -24,8 +24,12 @@ def test_every_shipped_environment_is_valid(name: str) -> None:
     config = load_environment(name)
     assert config.name == name
     assert config.prefix == f"keel-{name}"
-    assert config.tags == {"project": "keel", "environment": name, "owner": "ml-platform",
-                           "cost-center": "ml-0000"}
+    assert config.tags == {
+        "project": "keel",
+        "environment": name,
+        "owner": "ml-platform",
+        "cost-center": "ml-0000",
+    }
 
 
 def test_defaults_merge_under_overrides() -> None:
@@ -43,7 +47,9 @@ def test_no_env_means_local(context: dict[str, Any]) -> None:
 
 
 def test_unknown_environment_names_the_allowed_values(context: dict[str, Any]) -> None:
-    with pytest.raises(ConfigError, match=r"unknown environment 'qa'.*allowed values: local, dev, staging, prod"):
+    with pytest.raises(
+        ConfigError, match=r"unknown environment 'qa'.*allowed values: local, dev, staging, prod"
+    ):
         load_config(context, "qa")
 
 
@@ -69,8 +75,9 @@ def test_invalid_value_names_the_key_and_allowed_values(context: dict[str, Any])
         (("unexpected_key",), 1, "keel:environments.dev.unexpected_key: Extra inputs are not permitted"),
     ],
 )
-def test_each_invalid_value_is_reported(context: dict[str, Any], path: tuple[str, ...], value: Any,
-                                        expected: str) -> None:
+def test_each_invalid_value_is_reported(
+    context: dict[str, Any], path: tuple[str, ...], value: Any, expected: str
+) -> None:
     target = context["keel:environments"]["dev"]
     for key in path[:-1]:
         target = target.setdefault(key, {})

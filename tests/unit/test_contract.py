@@ -72,7 +72,7 @@ def test_contract_must_be_a_mapping() -> None:
 
 
 def test_missing_and_unparsable_contract_files(tmp_path: Path) -> None:
-    with pytest.raises(ContractError, match="contract file not found.*available contracts: wine_quality"):
+    with pytest.raises(ContractError, match=r"contract file not found.*available contracts: wine_quality"):
         load_contract("nope")
     bad = tmp_path / "bad.yaml"
     bad.write_text("columns: [unclosed")

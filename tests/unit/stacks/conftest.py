@@ -31,8 +31,10 @@ class Synthesized:
 
     @property
     def templates(self) -> dict[str, dict[str, Any]]:
-        return {p.name.removesuffix(".template.json"): json.loads(p.read_text())
-                for p in sorted(self.outdir.glob("*.template.json"))}
+        return {
+            p.name.removesuffix(".template.json"): json.loads(p.read_text())
+            for p in sorted(self.outdir.glob("*.template.json"))
+        }
 
 
 def synthesize(outdir: Path, env_name: str, **context_overrides: Any) -> Synthesized:

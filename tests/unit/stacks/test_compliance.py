@@ -11,9 +11,9 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
 
-from stacks.compliance import PACKS, SKIP_ACKNOWLEDGMENTS_CONTEXT, acknowledgments, add_compliance_checks
 from keel.config import config_from_app, read_cdk_context
 from stacks.app import build_app
+from stacks.compliance import PACKS, SKIP_ACKNOWLEDGMENTS_CONTEXT, acknowledgments, add_compliance_checks
 from tests.unit.stacks.conftest import ENVIRONMENTS
 
 pytestmark = pytest.mark.xdist_group("synth")
@@ -58,8 +58,10 @@ def test_every_acknowledgment_still_matches_a_real_finding(tmp_path: Path) -> No
     stale = [
         (r.rule_id, r.construct_path)
         for r in records
-        if not any(rule == r.rule_id and (path == r.construct_path or path.startswith(r.construct_path + "/"))
-                   for rule, path in findings)
+        if not any(
+            rule == r.rule_id and (path == r.construct_path or path.startswith(r.construct_path + "/"))
+            for rule, path in findings
+        )
     ]
     assert not stale, f"acknowledgments that match no finding: {stale}"
     for record in records:
@@ -71,7 +73,9 @@ def test_cfn_lint_reports_no_errors(synth, env_name: str) -> None:
     templates = sorted(str(p) for p in synth(env_name).outdir.glob("*.template.json"))
     result = subprocess.run(
         [sys.executable, "-m", "cfnlint", "--format", "json", *templates],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     findings = json.loads(result.stdout or "[]")
     unexpected = [f for f in findings if f["Rule"]["Id"] not in ACCEPTED_CFN_LINT_WARNINGS]
@@ -82,4 +86,7 @@ def test_acknowledgments_are_recorded_per_app(synth) -> None:
     synthesized = synth("local")
     app = synthesized.stacks.security.node.root
     assert isinstance(app, App)
-    assert {r.rule_id for r in acknowledgments(app)} >= {"AwsSolutions-SQS3", "NIST.800.53.R5-IAMNoInlinePolicy"}
+    assert {r.rule_id for r in acknowledgments(app)} >= {
+        "AwsSolutions-SQS3",
+        "NIST.800.53.R5-IAMNoInlinePolicy",
+    }

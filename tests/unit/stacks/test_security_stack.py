@@ -18,13 +18,16 @@ def test_one_rotating_key_per_purpose(synth) -> None:
     template = s.template("Keel-dev-Security")
     template.resource_count_is("AWS::KMS::Key", 3)
     template.all_resources_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
-    aliases = {r["Properties"]["AliasName"]
-               for r in resources(s.template_json("Keel-dev-Security"), "AWS::KMS::Alias").values()}
+    aliases = {
+        r["Properties"]["AliasName"]
+        for r in resources(s.template_json("Keel-dev-Security"), "AWS::KMS::Alias").values()
+    }
     assert aliases == {"alias/keel-dev/data", "alias/keel-dev/artifacts", "alias/keel-dev/logs"}
 
 
-def _statements(template: dict[str, Any], keys: tuple[str, ...] = ("KeyPolicy", "PolicyDocument")
-                ) -> list[dict[str, Any]]:
+def _statements(
+    template: dict[str, Any], keys: tuple[str, ...] = ("KeyPolicy", "PolicyDocument")
+) -> list[dict[str, Any]]:
     found = []
     for resource in template["Resources"].values():
         properties = resource.get("Properties", {})
@@ -55,7 +58,8 @@ def test_no_aws_managed_policies_anywhere(synth, env_name: str) -> None:
 def test_service_grants_on_the_logs_key_are_conditioned(synth) -> None:
     template = synth("prod").template_json("Keel-prod-Security")
     service_statements = [
-        s for s in _statements(template, ("KeyPolicy",))
+        s
+        for s in _statements(template, ("KeyPolicy",))
         if isinstance(s.get("Principal"), dict) and "Service" in s["Principal"]
     ]
     services = set()
@@ -63,8 +67,13 @@ def test_service_grants_on_the_logs_key_are_conditioned(synth) -> None:
         value = statement["Principal"]["Service"]
         services.update(value if isinstance(value, list) else [value])
         assert statement.get("Condition"), statement
-    assert {"cloudtrail.amazonaws.com", "logs.eu-west-1.amazonaws.com", "events.amazonaws.com",
-            "cloudwatch.amazonaws.com", "sns.amazonaws.com"} <= services
+    assert {
+        "cloudtrail.amazonaws.com",
+        "logs.eu-west-1.amazonaws.com",
+        "events.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+        "sns.amazonaws.com",
+    } <= services
 
 
 def test_trail_is_multi_region_validated_encrypted_and_logs_data_events(synth) -> None:
@@ -101,20 +110,28 @@ def test_macie_session_and_security_event_rules_reach_the_encrypted_topic(synth)
         "AWS::SNS::Topic", {"TopicName": "keel-dev-alerts", "KmsMasterKeyId": Match.any_value()}
     )
     template.has_resource_properties(
-        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ml-dev-alerts@example.com",
-                                   "RedrivePolicy": Match.any_value()},
+        "AWS::SNS::Subscription",
+        {"Protocol": "email", "Endpoint": "ml-dev-alerts@example.com", "RedrivePolicy": Match.any_value()},
     )
     template.has_resource_properties(
         "AWS::Events::Rule",
-        {"EventPattern": {"source": ["aws.macie"], "detail-type": ["Macie Finding"]},
-         "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})]},
+        {
+            "EventPattern": {"source": ["aws.macie"], "detail-type": ["Macie Finding"]},
+            "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})],
+        },
     )
     template.has_resource_properties(
         "AWS::Events::Rule",
-        {"EventPattern": Match.object_like({
-            "detail-type": ["AWS API Call via CloudTrail"],
-            "detail": {"eventName": Match.array_with(["PutBucketPolicy", "PutKeyPolicy", "StopLogging"])},
-        })},
+        {
+            "EventPattern": Match.object_like(
+                {
+                    "detail-type": ["AWS API Call via CloudTrail"],
+                    "detail": {
+                        "eventName": Match.array_with(["PutBucketPolicy", "PutKeyPolicy", "StopLogging"])
+                    },
+                }
+            )
+        },
     )
 
 
@@ -126,7 +143,7 @@ def test_every_taggable_resource_carries_cost_allocation_tags(synth) -> None:
             tags = resource.get("Properties", {}).get("Tags")
             if tags is None or resource["Type"].startswith("Custom::"):
                 continue
-            as_dict = ({t["Key"]: t["Value"] for t in tags} if isinstance(tags, list) else tags)
+            as_dict = {t["Key"]: t["Value"] for t in tags} if isinstance(tags, list) else tags
             for key, value in expected.items():
                 assert as_dict.get(key) == value, (name, logical_id, key)
     bucket = resources(s.template_json("Keel-prod-Data"), "AWS::S3::Bucket")
@@ -134,8 +151,8 @@ def test_every_taggable_resource_carries_cost_allocation_tags(synth) -> None:
 
 
 def test_permissions_boundary_from_config_applies_to_every_role(tmp_path) -> None:
-    from tests.unit.stacks.conftest import synthesize
     from keel.config import read_cdk_context
+    from tests.unit.stacks.conftest import synthesize
 
     context = read_cdk_context()
     boundary = "arn:aws:iam::111111111111:policy/keel-boundary"
@@ -150,8 +167,8 @@ def test_permissions_boundary_from_config_applies_to_every_role(tmp_path) -> Non
 
 
 def test_macie_can_be_left_to_the_organisation(tmp_path) -> None:
-    from tests.unit.stacks.conftest import synthesize
     from keel.config import read_cdk_context
+    from tests.unit.stacks.conftest import synthesize
 
     context = read_cdk_context()
     environments = context["keel:environments"] | {
@@ -160,4 +177,3 @@ def test_macie_can_be_left_to_the_organisation(tmp_path) -> None:
     s = synthesize(tmp_path, "local", **{"keel:environments": environments})
     assert not resources(s.template_json("Keel-local-Security"), "AWS::Macie::Session")
     assert not resources(s.template_json("Keel-local-Data"), "Custom::KeelMacieClassificationJob")
-
