@@ -82,6 +82,19 @@ class Security(_Strict):
     vpc: Vpc | None = None
 
 
+class Training(_Strict):
+    image_uri: str | None = Field(
+        default=None,
+        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$",
+        description="Pre-built step image; default: built from pipeline_steps/image at deploy (Docker).",
+    )
+    hyperparameters: dict[str, int | float | str] = Field(default_factory=dict)
+    max_runtime_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    validation_fraction: float = Field(default=0.15, gt=0, lt=0.5)
+    test_fraction: float = Field(default=0.15, gt=0, lt=0.5)
+    random_seed: int = Field(default=42, ge=0)
+
+
 class EnvironmentConfig(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9]{1,15}$")
     account: str = Field(pattern=r"^\d{12}$")
@@ -97,6 +110,7 @@ class EnvironmentConfig(_Strict):
     sizes: Sizes
     retention: Retention
     security: Security = Security()
+    training: Training = Training()
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -33,6 +33,7 @@ class KeyPurpose(StrEnum):
 class StackConcern(StrEnum):
     SECURITY = "Security"
     DATA = "Data"
+    ML = "ML"
 
 
 # Buckets that hold datasets: CloudTrail records data events on them and Macie classifies them.
@@ -88,3 +89,19 @@ def partition(config: EnvironmentConfig) -> str:
     if config.region.startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
+
+
+def pipeline_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}-training"
+
+
+def model_package_group_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}-models"
+
+
+def pipeline_role_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}-pipeline"
+
+
+def job_role_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}-pipeline-jobs"

@@ -12,6 +12,7 @@ from keel.contract import load_contract
 from keel.naming import StackConcern, stack_name
 from stacks.compliance import add_compliance_checks
 from stacks.data.stack import DataStack
+from stacks.ml.stack import MlStack
 from stacks.security.stack import SecurityStack
 
 
@@ -19,6 +20,7 @@ from stacks.security.stack import SecurityStack
 class KeelStacks:
     security: SecurityStack
     data: DataStack
+    ml: MlStack
 
 
 def build_app(app: App, config: EnvironmentConfig, *, compliance_checks: bool = True) -> KeelStacks:
@@ -50,6 +52,16 @@ def build_app(app: App, config: EnvironmentConfig, *, compliance_checks: bool = 
         **name(StackConcern.DATA),
     )
     data.add_stack_dependency(security)
+    ml = MlStack(
+        app,
+        stack_name(config, StackConcern.ML),
+        config=config,
+        contract=contracts[0],
+        keys=security.keys,
+        removal_policy=removal_policy,
+        **name(StackConcern.ML),
+    )
+    ml.add_stack_dependency(data)
 
     for key, value in config.tags.items():
         Tags.of(app).add(key, value)
@@ -60,4 +72,4 @@ def build_app(app: App, config: EnvironmentConfig, *, compliance_checks: bool = 
         iam.PermissionsBoundary.of(app).apply(boundary)
     if compliance_checks:
         add_compliance_checks(app)
-    return KeelStacks(security=security, data=data)
+    return KeelStacks(security=security, data=data, ml=ml)

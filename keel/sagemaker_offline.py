@@ -1,0 +1,30 @@
+"""Import the SageMaker SDK v3 so that it can build pipeline definitions offline.
+
+At synth time and in tests nothing may call AWS: the SDK creates clients at import (needs a region), validates
+roles through IAM (SimulatePrincipalPolicy), and sends telemetry (STS + HTTPS) from a background thread.
+The documented opt-out (TelemetryOptOut in the SDK config) costs ~4 s per build, so the sender is replaced.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from typing import Any
+
+
+def prepare_offline_sdk(region: str) -> None:
+    """Call before the first `import sagemaker...`; idempotent."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
+    # The SDK narrates definition building (fields it pops, "No Wait" under a PipelineSession) at INFO and
+    # WARNING; none of it is actionable here.
+    logging.getLogger("sagemaker").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Running within a PipelineSession")
+    from sagemaker.core.telemetry import telemetry_logging
+
+    def _no_telemetry(*_args: Any, **_kwargs: Any) -> None:
+        return None
+
+    telemetry_logging._send_telemetry_request = _no_telemetry
+    telemetry_logging._send_telemetry_request_sync = _no_telemetry
