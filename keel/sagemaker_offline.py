@@ -17,11 +17,19 @@ def prepare_offline_sdk(region: str) -> None:
     """Call before the first `import sagemaker...`; idempotent."""
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
-    # The SDK narrates definition building (fields it pops, "No Wait" under a PipelineSession) at INFO and
-    # WARNING; none of it is actionable here.
-    logging.getLogger("sagemaker").setLevel(logging.ERROR)
+    # The SDK narrates definition building (config files it did not find, fields it pops, "No Wait" under
+    # a PipelineSession) at DEBUG to WARNING; none of it is actionable here.
     warnings.filterwarnings("ignore", message="Running within a PipelineSession")
     from sagemaker.core.telemetry import telemetry_logging
+
+    quiet_sdk_loggers()
+
+
+def quiet_sdk_loggers() -> None:
+    """Some SDK modules set their own logger levels when imported: call again after importing them."""
+    for name in list(logging.root.manager.loggerDict):
+        if name == "sagemaker" or name.startswith("sagemaker."):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
     def _no_telemetry(*_args: Any, **_kwargs: Any) -> None:
         return None

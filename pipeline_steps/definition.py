@@ -28,7 +28,7 @@ from keel.naming import (
     partition,
     pipeline_name,
 )
-from keel.sagemaker_offline import prepare_offline_sdk
+from keel.sagemaker_offline import prepare_offline_sdk, quiet_sdk_loggers
 
 PROCESSING_ROOT = "/opt/ml/processing"
 EVALUATION_JSON_PATH = "multiclass_classification_metrics.accuracy.value"
@@ -126,6 +126,7 @@ def build_pipeline(config: EnvironmentConfig, contract: DatasetContract, targets
     from sagemaker.train import ModelTrainer
     from sagemaker.train.configs import Compute, InputData, Networking, OutputDataConfig, StoppingCondition
 
+    quiet_sdk_loggers()
     session = PipelineSession(default_bucket=targets.artifacts_bucket)
     thresholds, sizes, training = config.thresholds, config.sizes, config.training
 
