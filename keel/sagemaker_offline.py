@@ -13,6 +13,10 @@ import warnings
 from typing import Any
 
 
+def _no_telemetry(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
 def prepare_offline_sdk(region: str) -> None:
     """Call before the first `import sagemaker...`; idempotent."""
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
@@ -22,6 +26,8 @@ def prepare_offline_sdk(region: str) -> None:
     warnings.filterwarnings("ignore", message="Running within a PipelineSession")
     from sagemaker.core.telemetry import telemetry_logging
 
+    telemetry_logging._send_telemetry_request = _no_telemetry
+    telemetry_logging._send_telemetry_request_sync = _no_telemetry
     quiet_sdk_loggers()
 
 
@@ -30,9 +36,3 @@ def quiet_sdk_loggers() -> None:
     for name in list(logging.root.manager.loggerDict):
         if name == "sagemaker" or name.startswith("sagemaker."):
             logging.getLogger(name).setLevel(logging.ERROR)
-
-    def _no_telemetry(*_args: Any, **_kwargs: Any) -> None:
-        return None
-
-    telemetry_logging._send_telemetry_request = _no_telemetry
-    telemetry_logging._send_telemetry_request_sync = _no_telemetry
