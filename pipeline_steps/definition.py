@@ -15,6 +15,7 @@ Environment values that are CloudFormation tokens at synth time (the KMS key and
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from keel.naming import (
     partition,
     pipeline_name,
 )
-from keel.sagemaker_offline import prepare_offline_sdk, quiet_sdk_loggers
+from keel.sagemaker_offline import prepare_offline_sdk
 
 PROCESSING_ROOT = "/opt/ml/processing"
 EVALUATION_JSON_PATH = "multiclass_classification_metrics.accuracy.value"
@@ -126,7 +127,6 @@ def build_pipeline(config: EnvironmentConfig, contract: DatasetContract, targets
     from sagemaker.train import ModelTrainer
     from sagemaker.train.configs import Compute, InputData, Networking, OutputDataConfig, StoppingCondition
 
-    quiet_sdk_loggers()
     session = PipelineSession(default_bucket=targets.artifacts_bucket)
     thresholds, sizes, training = config.thresholds, config.sizes, config.training
 
@@ -453,8 +453,14 @@ def pipeline_definition(
     config: EnvironmentConfig, contract: DatasetContract, targets: PipelineTargets | None = None
 ) -> dict[str, Any]:
     """The definition as a JSON document (placeholders left in when `targets` is None)."""
-    pipeline = build_pipeline(config, contract, targets or targets_for(config))
-    return json.loads(pipeline.definition())
+    # The SDK logs at DEBUG..WARNING while building (and configures loggers as it goes): silence it here.
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        pipeline = build_pipeline(config, contract, targets or targets_for(config))
+        return json.loads(pipeline.definition())
+    finally:
+        logging.disable(previous)
 
 
 def _camel(name: str) -> str:
