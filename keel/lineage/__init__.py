@@ -1,0 +1,1 @@
+"""Lineage: what each training run consumed and produced, recorded for audit."""

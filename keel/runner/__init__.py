@@ -1,0 +1,1 @@
+"""The local runner: executes a deployed SageMaker pipeline definition on this machine."""
