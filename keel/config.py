@@ -19,6 +19,9 @@ ENV_CONTEXT_KEY = "env"
 DEFAULTS_KEY = "keel:defaults"
 ENVIRONMENTS_KEY = "keel:environments"
 DEFAULT_ENVIRONMENT = "local"
+DELIVERY_KEY = "keel:delivery"
+# `-c env=delivery` selects the promotion pipeline (KeelDelivery) instead of an environment's stacks.
+DELIVERY_ENVIRONMENT = "delivery"
 PROJECT_TAG = "keel"
 
 # The values CloudWatch Logs accepts for a retention period (days).
@@ -95,6 +98,54 @@ class Training(_Strict):
     random_seed: int = Field(default=42, ge=0)
 
 
+class Feedback(_Strict):
+    """Feedback loops: data, streaming, performance and human triggers of retraining."""
+
+    debounce_seconds: int = Field(default=300, ge=0, le=86400, description="Objects landing within this "
+                                  "window of each other start one pipeline execution.")
+    allowed_extensions: tuple[str, ...] = (".csv",)
+    max_object_mb: int = Field(default=1024, ge=1, le=5 * 1024 * 1024)
+    stream_shard_count: int = Field(default=1, ge=1, le=100)
+    stream_retention_hours: int = Field(default=24, ge=24, le=8760)
+    stream_batch_size: int = Field(default=500, ge=1, le=10000)
+    retrain_after_records: int = Field(default=1000, ge=1, description="New valid streamed records that "
+                                       "start one retraining.")
+    retrain_cooldown_minutes: int = Field(default=60, ge=0, description="Minimum time between retrainings "
+                                          "started by alarms.")
+    retrain_schedule: str | None = Field(default=None, pattern=r"^(rate|cron)\(.+\)$",
+                                         description="EventBridge schedule expression; off by default.")
+    reserved_concurrency: int = Field(default=5, ge=1, le=1000)
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+
+class SourceConnection(_Strict):
+    type: Literal["codeconnections", "s3"]
+    connection_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:(codestar-connections|"
+                                       r"codeconnections):[a-z0-9-]+:\d{12}:connection/.+$")
+    repository: str | None = Field(default=None, pattern=r"^[\w.-]+/[\w.-]+$")
+    branch: str = "main"
+    bucket: str | None = None
+    object_key: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.type == "codeconnections" and not (self.connection_arn and self.repository):
+            raise ValueError("a codeconnections source needs connection_arn and repository")
+        if self.type == "s3" and not (self.bucket and self.object_key):
+            raise ValueError("an s3 source needs bucket and object_key")
+        return self
+
+
+class Delivery(_Strict):
+    """Where the promotion pipeline (KeelDelivery) lives and what it promotes."""
+
+    account: str = Field(pattern=r"^\d{12}$", description="tooling account")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    source: SourceConnection
+    stages: tuple[str, ...] = Field(default=("dev", "staging", "prod"), min_length=1)
+    manual_approval_before: tuple[str, ...] = ("prod",)
+
+
 class EnvironmentConfig(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9]{1,15}$")
     account: str = Field(pattern=r"^\d{12}$")
@@ -111,6 +162,7 @@ class EnvironmentConfig(_Strict):
     retention: Retention
     security: Security = Security()
     training: Training = Training()
+    feedback: Feedback = Feedback()
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -202,3 +254,21 @@ def config_from_app(app: Any) -> EnvironmentConfig:
         if node.try_get_context(key) is not None
     }
     return load_config(context, node.try_get_context(ENV_CONTEXT_KEY))
+
+
+def load_delivery(context: Mapping[str, Any]) -> Delivery:
+    """The delivery (promotion pipeline) config from `keel:delivery`; its stages must be environments."""
+    document = context.get(DELIVERY_KEY)
+    if not isinstance(document, Mapping):
+        raise ConfigError(f"cdk.json context has no '{DELIVERY_KEY}' mapping (account, source, stages)")
+    try:
+        delivery = Delivery.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError("invalid delivery configuration (cdk.json context):\n"
+                          + _format_errors(error, DELIVERY_KEY)) from None
+    names = environment_names(context)
+    unknown = [stage for stage in delivery.stages if stage not in names]
+    if unknown:
+        raise ConfigError(f"{DELIVERY_KEY}.stages: unknown environment(s) {', '.join(unknown)}; "
+                          f"allowed values: {', '.join(names)}")
+    return delivery

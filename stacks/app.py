@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aws_cdk import App, Environment, RemovalPolicy, Tags
 from aws_cdk import aws_iam as iam
+from constructs import Construct
 
 from keel.config import EnvironmentConfig
 from keel.contract import load_contract
@@ -23,12 +24,13 @@ class KeelStacks:
     ml: MlStack
 
 
-def build_app(app: App, config: EnvironmentConfig, *, compliance_checks: bool = True) -> KeelStacks:
+def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks:
+    """Every stack of one environment inside `scope` (the app, or a CDK Pipelines stage)."""
     env = Environment(account=config.account, region=config.region)
     removal_policy = RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
-    contracts = [load_contract(config.contract)]
+    contract = load_contract(config.contract)
 
-    def name(concern: StackConcern) -> dict[str, object]:
+    def common(concern: StackConcern) -> dict[str, object]:
         return {
             "stack_name": stack_name(config, concern),
             "env": env,
@@ -36,40 +38,46 @@ def build_app(app: App, config: EnvironmentConfig, *, compliance_checks: bool = 
         }
 
     security = SecurityStack(
-        app,
+        scope,
         stack_name(config, StackConcern.SECURITY),
         config=config,
         removal_policy=removal_policy,
-        **name(StackConcern.SECURITY),
+        **common(StackConcern.SECURITY),
     )
     data = DataStack(
-        app,
+        scope,
         stack_name(config, StackConcern.DATA),
         config=config,
-        contracts=contracts,
+        contracts=[contract],
         keys=security.keys,
         removal_policy=removal_policy,
-        **name(StackConcern.DATA),
+        **common(StackConcern.DATA),
     )
     data.add_stack_dependency(security)
     ml = MlStack(
-        app,
+        scope,
         stack_name(config, StackConcern.ML),
         config=config,
-        contract=contracts[0],
+        contract=contract,
         keys=security.keys,
         removal_policy=removal_policy,
-        **name(StackConcern.ML),
+        **common(StackConcern.ML),
     )
     ml.add_stack_dependency(data)
 
     for key, value in config.tags.items():
-        Tags.of(app).add(key, value)
+        Tags.of(scope).add(key, value)
     if config.security.permissions_boundary_arn:
         boundary = iam.ManagedPolicy.from_managed_policy_arn(
-            app, "PermissionsBoundary", config.security.permissions_boundary_arn
+            security, "PermissionsBoundary", config.security.permissions_boundary_arn
         )
-        iam.PermissionsBoundary.of(app).apply(boundary)
+        for stack in (security, data, ml):
+            iam.PermissionsBoundary.of(stack).apply(boundary)
+    return KeelStacks(security=security, data=data, ml=ml)
+
+
+def build_app(app: App, config: EnvironmentConfig, *, compliance_checks: bool = True) -> KeelStacks:
+    stacks = build_environment(app, config)
     if compliance_checks:
         add_compliance_checks(app)
-    return KeelStacks(security=security, data=data, ml=ml)
+    return stacks
