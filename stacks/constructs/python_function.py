@@ -75,7 +75,9 @@ class PythonFunction(Construct):
             function_name=function_name,
             description=description,
             runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
+            # x86_64: the bundle copies third-party packages (some with native code, e.g. pydantic-core)
+            # from this x86_64 environment, so the function must run on the same architecture.
+            architecture=lambda_.Architecture.X86_64,
             handler=f"lambdas.{handler_name}.handler.lambda_handler",
             code=lambda_.Code.from_asset(str(bundle_lambda(handler_name, distributions=distributions))),
             role=self.role,
