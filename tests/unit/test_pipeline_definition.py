@@ -163,3 +163,22 @@ def test_vpc_from_config_reaches_every_job() -> None:
         arguments = job["Arguments"]
         vpc_config = arguments.get("NetworkConfig", arguments).get("VpcConfig")
         assert vpc_config == {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]}, job["Name"]
+
+
+def test_shared_compliance_check_accepts_keel_and_names_each_violation(definition: dict[str, Any]) -> None:
+    import copy
+
+    from keel.definition_policy import job_violations
+
+    assert job_violations(definition, kms_key_arn=KEY) == []
+    broken = copy.deepcopy(definition)
+    broken["Steps"][0]["Arguments"]["NetworkConfig"]["EnableNetworkIsolation"] = False
+    train = next(s for s in broken["Steps"] if s["Name"] == STEPS.train)
+    del train["Arguments"]["OutputDataConfig"]["KmsKeyId"]
+    assert job_violations(broken) == [
+        f"{STEPS.validate}: network isolation is not enabled",
+        f"{STEPS.train}: no output KMS key",
+    ]
+    assert job_violations(definition, kms_key_arn="arn:aws:kms:eu-west-1:111111111111:key/other")
+    assert job_violations(definition, require_vpc=True)
+    assert job_violations({"Steps": []}) == ["the definition has no processing or training job"]
