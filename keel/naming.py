@@ -105,3 +105,29 @@ def pipeline_role_name(config: EnvironmentConfig) -> str:
 
 def job_role_name(config: EnvironmentConfig) -> str:
     return f"{config.prefix}-pipeline-jobs"
+
+
+class AlarmKind(StrEnum):
+    """Alarm families; the performance trigger retrains on state changes of DRIFT and MODEL_QUALITY ones."""
+
+    DRIFT = "drift"
+    MODEL_QUALITY = "model-quality"
+    SYSTEM = "system"
+
+
+def alarm_prefix(config: EnvironmentConfig, kind: AlarmKind) -> str:
+    return f"{config.prefix}-{kind.value}-"
+
+
+def alarm_name(config: EnvironmentConfig, kind: AlarmKind, name: str) -> str:
+    return f"{alarm_prefix(config, kind)}{name}"
+
+
+METRICS_NAMESPACE = "Keel"
+
+
+def endpoint_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}-endpoint"
+
+
+EVIDENCE_PREFIX = "evidence/"
