@@ -1,0 +1,1 @@
+"""Delivery: names shared by the promotion pipeline (stacks/delivery) and the post-deployment smoke check."""

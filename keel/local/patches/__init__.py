@@ -1,0 +1,1 @@
+"""Small fixes to moto's behaviour, one module each, installed by `keel.local.server` at start."""

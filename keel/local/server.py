@@ -1,0 +1,116 @@
+"""`python -m keel.local.server`: moto server with Keel's extensions, for one account and region.
+
+Binds the given host/port, serves moto's API plus `GET /_keel/health` (JSON: pid, account, region,
+extensions) so that `keel.local.process` can tell a healthy Keel server from anything else on the port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from keel.local import custom_resources
+
+HEALTH_PATH = "/_keel/health"
+ENDPOINT_ENV = "KEEL_LOCAL_ENDPOINT"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def code_fingerprint() -> str:
+    """A hash of Keel's local-AWS code: a running server built from other code is not reused."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m keel.local.server", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--account", required=True, help="the local environment's account id (MOTO_ACCOUNT_ID)"
+    )
+    parser.add_argument("--region", required=True)
+    parser.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="Custom::Type=module:function[@service,...]",
+        help="register a Python provider for a custom resource type (repeatable)",
+    )
+    return parser.parse_args(argv)
+
+
+def configure_environment(args: argparse.Namespace) -> None:
+    """Must run before moto is imported: moto reads some settings at import time."""
+    os.environ["MOTO_ACCOUNT_ID"] = args.account
+    os.environ["MOTO_PORT"] = str(args.port)
+    os.environ.setdefault("AWS_DEFAULT_REGION", args.region)
+    # Providers of custom resources call back into this server; `localhost` because moto's
+    # CloudFormation resolves template URLs only for that host name.
+    os.environ[ENDPOINT_ENV] = f"http://localhost:{args.port}"
+
+
+def with_health(app: Callable[..., Iterable[bytes]], info: dict[str, Any]) -> Callable[..., Iterable[bytes]]:
+    body = json.dumps(info).encode()
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+        return app(environ, start_response)
+
+    return wrapped
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure_environment(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    providers = [custom_resources.parse_spec(spec) for spec in args.provider]  # fail fast, before moto
+    # moto is imported only now, after configure_environment: it reads settings at import time.
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
+
+    from keel.local import extensions
+
+    for provider in providers:
+        custom_resources.register(provider)
+    installed = extensions.install_all()
+    logging.getLogger("keel.local").info(
+        "Keel local AWS: account %s, region %s, %d extensions", args.account, args.region, len(installed)
+    )
+    # SIGTERM (keel local down) ends the process cleanly, like moto's own server does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    info = {
+        "service": "keel-local-aws",
+        "pid": os.getpid(),
+        "account": args.account,
+        "region": args.region,
+        "extensions": [e.name for e in installed],
+        "code": code_fingerprint(),
+    }
+    app = with_health(DomainDispatcherApplication(create_backend_app), info)
+    run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Lambda entry point of the streaming trigger (logic and semantics: `keel.feedback.stream_ingest`).
+
+Event: a Kinesis batch (event source mapping with ReportBatchItemFailures and BisectBatchOnFunctionError).
+Returns `batchItemFailures`; an error of the batch as a whole (S3, DynamoDB, SageMaker) raises, so the batch
+is retried (bisected) and finally reported to the on-failure queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from keel.feedback.names import ENVIRONMENT_DIMENSION
+from keel.feedback.runtime import Adapters, Lazy, PowertoolsMetricSink, build_stream_ingest
+from keel.feedback.settings import StreamIngestSettings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+runtime = Lazy(
+    lambda: build_stream_ingest(
+        StreamIngestSettings.from_environ(), Adapters.from_session(), PowertoolsMetricSink(metrics), logger
+    )
+)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    ingest = runtime.get()
+    ingest.idempotency.register_lambda_context(context)
+    metrics.add_dimension(name=ENVIRONMENT_DIMENSION, value=ingest.settings.env)
+    records = event.get("Records") if isinstance(event, dict) else None
+    size = len(records) if isinstance(records, list) else 0
+    try:
+        result: dict[str, Any] = ingest.handle(event)
+    except Exception:
+        logger.exception("batch not handled; it will be retried", extra={"records": size})
+        raise
+    logger.info("batch handled", extra={"records": size, "failures": len(result["batchItemFailures"])})
+    return result

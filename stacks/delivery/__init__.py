@@ -1,0 +1,1 @@
+"""Delivery: the CDK Pipelines promotion pipeline (KeelDelivery) that deploys every environment in turn."""
