@@ -101,27 +101,39 @@ class Training(_Strict):
 class Feedback(_Strict):
     """Feedback loops: data, streaming, performance and human triggers of retraining."""
 
-    debounce_seconds: int = Field(default=300, ge=0, le=86400, description="Objects landing within this "
-                                  "window of each other start one pipeline execution.")
+    debounce_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=86400,
+        description="Objects landing within this window of each other start one pipeline execution.",
+    )
     allowed_extensions: tuple[str, ...] = (".csv",)
     max_object_mb: int = Field(default=1024, ge=1, le=5 * 1024 * 1024)
     stream_shard_count: int = Field(default=1, ge=1, le=100)
     stream_retention_hours: int = Field(default=24, ge=24, le=8760)
     stream_batch_size: int = Field(default=500, ge=1, le=10000)
-    retrain_after_records: int = Field(default=1000, ge=1, description="New valid streamed records that "
-                                       "start one retraining.")
-    retrain_cooldown_minutes: int = Field(default=60, ge=0, description="Minimum time between retrainings "
-                                          "started by alarms.")
-    retrain_schedule: str | None = Field(default=None, pattern=r"^(rate|cron)\(.+\)$",
-                                         description="EventBridge schedule expression; off by default.")
+    retrain_after_records: int = Field(
+        default=1000, ge=1, description="New valid streamed records that start one retraining."
+    )
+    retrain_cooldown_minutes: int = Field(
+        default=60, ge=0, description="Minimum time between retrainings started by alarms."
+    )
+    retrain_schedule: str | None = Field(
+        default=None,
+        pattern=r"^(rate|cron)\(.+\)$",
+        description="EventBridge schedule expression; off by default.",
+    )
     reserved_concurrency: int = Field(default=5, ge=1, le=1000)
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
 
 
 class SourceConnection(_Strict):
     type: Literal["codeconnections", "s3"]
-    connection_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:(codestar-connections|"
-                                       r"codeconnections):[a-z0-9-]+:\d{12}:connection/.+$")
+    connection_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:(codestar-connections|"
+        r"codeconnections):[a-z0-9-]+:\d{12}:connection/.+$",
+    )
     repository: str | None = Field(default=None, pattern=r"^[\w.-]+/[\w.-]+$")
     branch: str = "main"
     bucket: str | None = None
@@ -264,11 +276,14 @@ def load_delivery(context: Mapping[str, Any]) -> Delivery:
     try:
         delivery = Delivery.model_validate(document)
     except ValidationError as error:
-        raise ConfigError("invalid delivery configuration (cdk.json context):\n"
-                          + _format_errors(error, DELIVERY_KEY)) from None
+        raise ConfigError(
+            "invalid delivery configuration (cdk.json context):\n" + _format_errors(error, DELIVERY_KEY)
+        ) from None
     names = environment_names(context)
     unknown = [stage for stage in delivery.stages if stage not in names]
     if unknown:
-        raise ConfigError(f"{DELIVERY_KEY}.stages: unknown environment(s) {', '.join(unknown)}; "
-                          f"allowed values: {', '.join(names)}")
+        raise ConfigError(
+            f"{DELIVERY_KEY}.stages: unknown environment(s) {', '.join(unknown)}; "
+            f"allowed values: {', '.join(names)}"
+        )
     return delivery

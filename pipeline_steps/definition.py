@@ -259,14 +259,14 @@ def build_pipeline(config: EnvironmentConfig, contract: DatasetContract, targets
     combine = ProcessingStep(
         name=STEPS.combine_validation,
         display_name="Combine shard validation results",
-        description="Merges the per-shard summaries; the quality gate reads its 'success'.",
+        description="Merges the per-shard summaries; a failed validation fails this job and the run.",
         step_args=processor("validate").run(
             inputs=[s3_input("shards", output_of(validate, "validation"))],
             outputs=[s3_output("validation", targets.reports_bucket)],
+            # No --report-only: a failed validation fails this job, which stops the pipeline here.
             arguments=[
                 *contract_arg,
                 "--combine",
-                "--report-only",
                 "--input",
                 f"{PROCESSING_ROOT}/input/shards",
             ],

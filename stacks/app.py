@@ -10,9 +10,11 @@ from constructs import Construct
 
 from keel.config import EnvironmentConfig
 from keel.contract import load_contract
+from keel.feedback.names import feedback_stack_name
 from keel.naming import StackConcern, stack_name
 from stacks.compliance import add_compliance_checks
 from stacks.data.stack import DataStack
+from stacks.feedback.stack import FeedbackStack
 from stacks.ml.stack import MlStack
 from stacks.security.stack import SecurityStack
 
@@ -22,6 +24,7 @@ class KeelStacks:
     security: SecurityStack
     data: DataStack
     ml: MlStack
+    feedback: FeedbackStack
 
 
 def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks:
@@ -64,6 +67,18 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks
         **common(StackConcern.ML),
     )
     ml.add_stack_dependency(data)
+    feedback = FeedbackStack(
+        scope,
+        feedback_stack_name(config),
+        config=config,
+        contract=contract,
+        keys=security.keys,
+        removal_policy=removal_policy,
+        stack_name=feedback_stack_name(config),
+        env=env,
+        description=f"Keel {config.name}: feedback loops",
+    )
+    feedback.add_stack_dependency(ml)  # starts the ML stack's pipeline; writes to the data stack's buckets
 
     for key, value in config.tags.items():
         Tags.of(scope).add(key, value)
@@ -71,9 +86,9 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks
         boundary = iam.ManagedPolicy.from_managed_policy_arn(
             security, "PermissionsBoundary", config.security.permissions_boundary_arn
         )
-        for stack in (security, data, ml):
+        for stack in (security, data, ml, feedback):
             iam.PermissionsBoundary.of(stack).apply(boundary)
-    return KeelStacks(security=security, data=data, ml=ml)
+    return KeelStacks(security=security, data=data, ml=ml, feedback=feedback)
 
 
 def build_app(app: App, config: EnvironmentConfig, *, compliance_checks: bool = True) -> KeelStacks:

@@ -82,6 +82,7 @@ def up_command(args: argparse.Namespace) -> int:
             f"no CDK app at {APP_FILE}; use `keel local up --no-deploy` to only start the server"
         )
     paths = process.default_paths()
+    previous = process.status(paths)
     try:
         server, started = process.start(
             paths, account_id=config.account, region=config.region, port=args.port
@@ -89,8 +90,9 @@ def up_command(args: argparse.Namespace) -> int:
     except process.LocalServerError as error:
         raise UsageError(str(error)) from None
     write_env_file(paths, server)
-    verb = "started" if started else "reused"
-    _say(f"local AWS {verb}: {_describe(server)}")
+    if previous is not None and started:
+        _say(f"local AWS (pid {previous.pid}) ran other code of keel.local: replaced, its state is gone")
+    _say(f"local AWS {'started' if started else 'reused'}: {_describe(server)}")
     if args.no_deploy:
         _say(f"source {_relative(str(paths.env_file))} to use it with the AWS CLI")
         return 0

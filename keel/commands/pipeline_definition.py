@@ -36,8 +36,14 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("pipeline-definition", help="print the SageMaker pipeline definition JSON")
-    parser.add_argument("-c", "--context", action="append", default=[], metavar="env=NAME",
-                        help="environment, as for cdk (-c env=dev); default: local")
+    parser.add_argument(
+        "-c",
+        "--context",
+        action="append",
+        default=[],
+        metavar="env=NAME",
+        help="environment, as for cdk (-c env=dev); default: local",
+    )
     parser.add_argument("--key-arn", help="artifacts KMS key ARN to substitute")
     parser.add_argument("--image-uri", help="step image URI to substitute")
     parser.set_defaults(handler=run)

@@ -36,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("synth-all", help="synthesize every environment (cdk-nag checks included)")
     parser.add_argument("--env", action="append", help="only this environment (repeatable)")
-    parser.add_argument("--output-prefix", default=str(PROJECT_ROOT / "cdk.out."),
-                        help="assembly folder prefix; the environment name is appended")
+    parser.add_argument(
+        "--output-prefix",
+        default=str(PROJECT_ROOT / "cdk.out."),
+        help="assembly folder prefix; the environment name is appended",
+    )
     parser.set_defaults(handler=run)

@@ -1,10 +1,10 @@
 """Compare a deployed SageMaker pipeline definition with the one Keel would deploy.
 
 The expected definition is rebuilt the way the ML stack deploys it: the offline-built definition with its
-synth placeholders (`${ArtifactsKeyArn}`, `${StepImageUri}`) substituted by the real values, exactly what
-CloudFormation's Fn::Sub does. Differences are reported from the most to the least telling: the step
-outline (names, types, branches), then every job's encryption and isolation controls, then any other
-differing JSON path.
+synth placeholders (`${ArtifactsKeyArn}`, `${StepImageUri}`) substituted by the real values, which is what
+CloudFormation's Fn::Sub does (and equals building with those values as targets). Differences are
+reported from the most to the least telling: the step outline (names, types, branches), then every job's
+encryption and isolation (Keel's shared rule, `keel.definition_policy`), then any other JSON path.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 from keel.config import EnvironmentConfig
 from keel.contract import DatasetContract
+from keel.definition_policy import iter_steps, job_violations
 
-JOB_TYPES = ("Processing", "Training")
 MAX_REPORTED_PATHS = 5
 
 # Built once per (config, contract) per process: the SDK import and build cost seconds.
@@ -38,58 +38,25 @@ def expected_definition(
     return result
 
 
-def all_steps(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(branch path, step) for every step, including those inside condition branches."""
-
-    def walk(steps: list[dict[str, Any]], prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for step in steps:
-            yield prefix, step
-            arguments = step.get("Arguments") or {}
-            for branch in ("IfSteps", "ElseSteps"):
-                yield from walk(arguments.get(branch) or [], f"{prefix}{step.get('Name')}.{branch}/")
-
-    yield from walk(definition.get("Steps") or [], "")
-
-
 def outline(definition: dict[str, Any]) -> list[str]:
-    return [f"{prefix}{step.get('Name')} ({step.get('Type')})" for prefix, step in all_steps(definition)]
-
-
-def job_controls(step: dict[str, Any]) -> dict[str, Any]:
-    """The security-relevant settings of one job step, whatever its type."""
-    arguments = step.get("Arguments") or {}
-    if step.get("Type") == "Processing":
-        network = arguments.get("NetworkConfig") or {}
-        return {
-            "volume KMS key": (arguments.get("ProcessingResources") or {})
-            .get("ClusterConfig", {})
-            .get("VolumeKmsKeyId"),
-            "output KMS key": (arguments.get("ProcessingOutputConfig") or {}).get("KmsKeyId"),
-            "network isolation": network.get("EnableNetworkIsolation"),
-            "inter-container traffic encryption": network.get("EnableInterContainerTrafficEncryption"),
-            "image": (arguments.get("AppSpecification") or {}).get("ImageUri"),
-        }
-    return {
-        "volume KMS key": (arguments.get("ResourceConfig") or {}).get("VolumeKmsKeyId"),
-        "output KMS key": (arguments.get("OutputDataConfig") or {}).get("KmsKeyId"),
-        "network isolation": arguments.get("EnableNetworkIsolation"),
-        "inter-container traffic encryption": arguments.get("EnableInterContainerTrafficEncryption"),
-        "image": (arguments.get("AlgorithmSpecification") or {}).get("TrainingImage"),
-    }
-
-
-def jobs(definition: dict[str, Any]) -> list[dict[str, Any]]:
-    return [step for _, step in all_steps(definition) if step.get("Type") in JOB_TYPES]
+    """Every step as "Name (Type)", branches included, in definition order."""
+    return [f"{step.get('Name')} ({step.get('Type')})" for step in iter_steps(definition)]
 
 
 def deployed_image(definition: dict[str, Any]) -> str | None:
-    """The image of the first job (every job must run the same one; the comparison checks that)."""
-    images = [job_controls(job)["image"] for job in jobs(definition)]
-    return next((image for image in images if isinstance(image, str)), None)
+    """The image of the first job (the comparison then checks that every job runs the same one)."""
+    for step in iter_steps(definition):
+        arguments = step.get("Arguments") or {}
+        image = (arguments.get("AppSpecification") or {}).get("ImageUri") or (
+            arguments.get("AlgorithmSpecification") or {}
+        ).get("TrainingImage")
+        if isinstance(image, str):
+            return image
+    return None
 
 
 def compare_definitions(
-    expected: dict[str, Any], deployed: dict[str, Any], *, kms_key_arn: str, image_uri: str
+    config: EnvironmentConfig, expected: dict[str, Any], deployed: dict[str, Any], *, kms_key_arn: str
 ) -> list[str]:
     """Human-readable differences; empty when the deployed definition is the expected one."""
     problems: list[str] = []
@@ -102,21 +69,10 @@ def compare_definitions(
         if unexpected:
             problems.append(f"unexpected step(s): {', '.join(unexpected)}")
         if not missing and not unexpected:
-            problems.append(f"steps in a different order: {', '.join(deployed_outline)}")
-    required = {
-        "volume KMS key": kms_key_arn,
-        "output KMS key": kms_key_arn,
-        "network isolation": True,
-        "inter-container traffic encryption": True,
-        "image": image_uri,
-    }
-    for job in jobs(deployed):
-        controls = job_controls(job)
-        for control, wanted in required.items():
-            if controls[control] != wanted:
-                problems.append(
-                    f"job {job.get('Name')}: {control} is {controls[control]!r}, expected {wanted!r}"
-                )
+            problems.append(f"steps in another order: {', '.join(deployed_outline)}")
+    problems.extend(
+        job_violations(deployed, require_vpc=config.security.vpc is not None, kms_key_arn=kms_key_arn)
+    )
     if not problems and expected != deployed:
         paths = list(_differences(expected, deployed, "definition"))
         problems.extend(paths[:MAX_REPORTED_PATHS])

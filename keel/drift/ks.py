@@ -59,25 +59,29 @@ def ks_statistic_sorted(reference: np.ndarray, current: np.ndarray) -> float:
     bit-for-bit scipy's.
     """
     n1, n2 = len(reference), len(current)
+    total = n1 + n2
     values = np.concatenate([reference, current])
     order = np.argsort(values, kind="stable")
     count1 = np.cumsum(order < n1)
-    merged = values[order]
-    ties = merged[1:] == merged[:-1]
+    ties = values[order]
+    ties = ties[1:] == ties[:-1]
+    del order, values  # the merge is done; free ~32 MB per million values before the next arrays
     if ties.any():
         positions = np.flatnonzero(np.append(~ties, True))  # last element of each run of equal values
         count1, seen = count1[positions], positions + 1
+        scaled = count1 * total - seen * n1
     else:
-        seen = np.arange(1, len(values) + 1)
-    count2 = seen - count1
-    scaled = count1 * n2 - count2 * n1  # exact: (F_ref - F_cur) * n1 * n2
-    max_s = _extreme(scaled, count1, count2, n1, n2, largest=True)
-    min_s = float(np.clip(-_extreme(scaled, count1, count2, n1, n2, largest=False), 0, 1))  # scipy's minS
+        seen = None  # every position: seen = position + 1
+        scaled = count1 * total
+        scaled -= np.arange(n1, n1 * (total + 1), n1, dtype=np.int64)
+    # scaled = count1 * n2 - count2 * n1 = (F_ref - F_cur) * n1 * n2, exactly
+    max_s = _extreme(scaled, count1, seen, n1, n2, largest=True)
+    min_s = float(np.clip(-_extreme(scaled, count1, seen, n1, n2, largest=False), 0, 1))  # scipy's minS
     return min_s if min_s > max_s else max_s
 
 
 def _extreme(
-    scaled: np.ndarray, count1: np.ndarray, count2: np.ndarray, n1: int, n2: int, *, largest: bool
+    scaled: np.ndarray, count1: np.ndarray, seen: np.ndarray | None, n1: int, n2: int, *, largest: bool
 ) -> float:
     """max (or min) of count1 / n1 - count2 / n2 as scipy computes it in floating point.
 
@@ -87,9 +91,12 @@ def _extreme(
     slack = int(4 * np.finfo(np.float64).eps * n1 * n2) + 1
     if largest:
         candidates = np.flatnonzero(scaled >= scaled.max() - slack)
-        return float(np.max(count1[candidates] / n1 - count2[candidates] / n2))
-    candidates = np.flatnonzero(scaled <= scaled.min() + slack)
-    return float(np.min(count1[candidates] / n1 - count2[candidates] / n2))
+    else:
+        candidates = np.flatnonzero(scaled <= scaled.min() + slack)
+    count1 = count1[candidates]
+    count2 = (candidates + 1 if seen is None else seen[candidates]) - count1
+    diffs = count1 / n1 - count2 / n2
+    return float(diffs.max() if largest else diffs.min())
 
 
 def _exact_pvalue(n1: int, n2: int, d: float) -> tuple[float, float] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from botocore.config import Config
@@ -114,7 +115,13 @@ class CloudWatchMetricPublisher:
         self._cloudwatch = cloudwatch
 
     def publish(
-        self, namespace: str, name: str, dimensions: Mapping[str, str], samples: Sequence[tuple[float, int]]
+        self,
+        namespace: str,
+        name: str,
+        dimensions: Mapping[str, str],
+        samples: Sequence[tuple[float, int]],
+        *,
+        timestamp: datetime,
     ) -> None:
         samples = [(value, count) for value, count in samples if count > 0]
         if not samples:
@@ -128,6 +135,7 @@ class CloudWatchMetricPublisher:
                     "Values": [float(value) for value, _ in samples],
                     "Counts": [float(count) for _, count in samples],
                     "Unit": "None",
+                    "Timestamp": timestamp,
                 }
             ],
         )

@@ -18,7 +18,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
@@ -131,11 +131,9 @@ class FeedbackIngest:
             return _response(400, {"message": "invalid correction", "errors": str(error)[:1000]})
         context = request.requestContext
         principal = context.identity.userArn or context.identity.caller or "unknown"
-        submitted_at = (
-            datetime.fromtimestamp(context.requestTimeEpoch / 1000, UTC)
-            if context.requestTimeEpoch
-            else self.clock()
-        )
+        # The time API Gateway received the request (Powertools parses it to a datetime).
+        received = context.requestTimeEpoch
+        submitted_at = received.astimezone(UTC) if isinstance(received, datetime) else self.clock()
         submission = {
             **correction.as_dict(),
             "principal": principal,
@@ -340,6 +338,7 @@ class FeedbackIngest:
                 FEEDBACK_ACCURACY_METRIC,
                 {ENVIRONMENT_DIMENSION: self.settings.env},
                 [(1.0, correct), (0.0, len(fresh) - correct)],
+                timestamp=self._metric_time(submission.submitted_at),
             )
             self.metrics.add("CorrectionsStored", len(fresh))
         self.state.mark_corrections_stored(((c.prediction_id, c.reviewer) for c in kept), corrections_uri)
@@ -352,6 +351,11 @@ class FeedbackIngest:
             "training_rows": training_uri,
             "not_merged": len(merge.not_merged),
         }
+
+    def _metric_time(self, submitted_at: datetime) -> datetime:
+        """When the reviews happened; CloudWatch refuses data older than two weeks (a late retry: now)."""
+        now = self.clock()
+        return submitted_at if now - timedelta(days=13) <= submitted_at <= now + timedelta(hours=1) else now
 
     def _register_partition(self, day: str, location: str) -> None:
         try:

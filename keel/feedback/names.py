@@ -43,6 +43,11 @@ class FeedbackFunction(StrEnum):
     FEEDBACK_INGEST = "feedback_ingest"
 
 
+def feedback_stack_name(config: EnvironmentConfig) -> str:
+    """As `keel.naming.stack_name` spells it (to move there as StackConcern.FEEDBACK)."""
+    return f"Keel-{config.name}-Feedback"
+
+
 def function_name(config: EnvironmentConfig, function: FeedbackFunction) -> str:
     """The physical name (as `stacks.constructs.python_function.PythonFunction` derives it)."""
     return f"{config.prefix}-{function.value.replace('_', '-')}"

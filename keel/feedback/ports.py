@@ -71,7 +71,13 @@ class MetricPublisher(Protocol):
     """Publishes a metric as (value, count) pairs, e.g. accuracy samples [(1.0, 9), (0.0, 1)]."""
 
     def publish(
-        self, namespace: str, name: str, dimensions: Mapping[str, str], samples: Sequence[tuple[float, int]]
+        self,
+        namespace: str,
+        name: str,
+        dimensions: Mapping[str, str],
+        samples: Sequence[tuple[float, int]],
+        *,
+        timestamp: datetime,
     ) -> None: ...
 
 

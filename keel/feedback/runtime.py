@@ -84,7 +84,9 @@ class Adapters:
 
 def _idempotency(settings: Any, adapters: Adapters) -> Idempotency:
     return Idempotency(
-        lambda: DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=adapters.dynamodb),
+        lambda: DynamoDBPersistenceLayer(
+            table_name=settings.idempotency_table, boto3_client=adapters.dynamodb
+        ),
         ttl_seconds=settings.idempotency_ttl_seconds,
     )
 

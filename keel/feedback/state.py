@@ -479,9 +479,10 @@ class StateStore:
                 TableName=self._table,
                 Key=self._correction_key(prediction_id, reviewer),
                 UpdateExpression=(
-                    "SET source_ref = :ref, claimed_at = :now, stored = if_not_exists(stored, :f)"
+                    "SET source_ref = :ref, claimed_at = :now, #stored = if_not_exists(#stored, :f)"
                 ),
-                ConditionExpression="attribute_not_exists(pk) OR stored = :f OR source_ref = :ref",
+                ConditionExpression="attribute_not_exists(pk) OR #stored = :f OR source_ref = :ref",
+                ExpressionAttributeNames={"#stored": "stored"},  # a reserved word
                 ExpressionAttributeValues={
                     ":ref": _s(source_ref),
                     ":now": _n(round(self._now(), 3)),
@@ -503,6 +504,7 @@ class StateStore:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._correction_key(prediction_id, reviewer),
-                UpdateExpression="SET stored = :t, object_uri = :uri",
+                UpdateExpression="SET #stored = :t, object_uri = :uri",
+                ExpressionAttributeNames={"#stored": "stored"},
                 ExpressionAttributeValues={":t": {"BOOL": True}, ":uri": _s(object_uri)},
             )

@@ -40,6 +40,10 @@ def idempotency_table_name(config: EnvironmentConfig) -> str:
     return f"{config.prefix}-governance-idempotency"
 
 
+def governance_stack_name(config: EnvironmentConfig) -> str:
+    return f"Keel-{config.name}-Governance"
+
+
 class GovernanceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -119,9 +123,13 @@ class GovernanceSettings(BaseModel):
     def to_environ(self) -> dict[str, str]:
         environ = {}
         for name, value in self.model_dump().items():
-            text = ",".join(value) if isinstance(value, tuple) else str(value).lower() if isinstance(
-                value, bool
-            ) else str(value)
+            text = (
+                ",".join(value)
+                if isinstance(value, tuple)
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
             environ[ENV_PREFIX + name.upper()] = text
         return environ
 

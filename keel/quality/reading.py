@@ -8,7 +8,6 @@ reported per column and per row instead of stopping at the first problem. Inputs
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -169,7 +168,3 @@ def _rename(frame: pd.DataFrame, path: Path, contract: DatasetContract) -> pd.Da
         )
     frame.columns = renamed
     return frame
-
-
-def missing_columns(frame: pd.DataFrame, names: Iterable[str]) -> list[str]:
-    return [n for n in names if n not in frame.columns]

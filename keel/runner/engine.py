@@ -226,6 +226,9 @@ class LocalPipelineRunner:
             raise ExpressionError(f"step type {kind!r} is not supported by the local runner")
         except JobFailedError as error:
             self.progress(name, "Failed", error.detail)
+            partial = error.result
+            if partial is not None:  # its outputs (e.g. the failed validation summary) stay readable
+                context.steps[name] = partial.properties
             return (
                 StepOutcome(
                     name,
@@ -235,6 +238,8 @@ class LocalPipelineRunner:
                     _now(),
                     detail=error.detail,
                     job_name=job_name,
+                    inputs=partial.inputs if partial else [],
+                    outputs=partial.outputs if partial else {},
                     logs=[str(error.log_path)],
                 ),
                 [],

@@ -31,6 +31,7 @@ class JobFailedError(RuntimeError):
     def __init__(self, step: str, exit_code: int, detail: str, log_path: Path) -> None:
         super().__init__(f"{step} failed (exit {exit_code}): {detail}")
         self.step, self.exit_code, self.detail, self.log_path = step, exit_code, detail, log_path
+        self.result: JobResult | None = None  # what the job wrote before failing (uploaded for inspection)
 
 
 @dataclass
@@ -103,13 +104,19 @@ def run_processing(step: str, arguments: dict[str, Any], *, s3: Any, workdir: Pa
             app.get("ContainerArguments", []), root
         )
         log_path = workdir / "logs" / f"{step}-{host}.log"
-        _run(
-            step,
-            command,
-            env={**arguments.get("Environment", {}), CONTAINER_ROOT_ENV: str(root)},
-            log_path=log_path,
-        )
+        failure: JobFailedError | None = None
+        try:
+            _run(
+                step,
+                command,
+                env={**arguments.get("Environment", {}), CONTAINER_ROOT_ENV: str(root)},
+                log_path=log_path,
+            )
+        except JobFailedError as error:
+            failure = error
         result.logs.append(str(log_path))
+        # Outputs are uploaded even when the job failed: a failed validation's summary and quarantined rows
+        # must stay inspectable (nothing is lost).
         for item in arguments.get("ProcessingOutputConfig", {}).get("Outputs", []):
             output = item["S3Output"]
             s3io.upload_tree(s3, _in_root(root, output["LocalPath"]), output["S3Uri"], kms_key_id=kms_key)
@@ -118,6 +125,9 @@ def run_processing(step: str, arguments: dict[str, Any], *, s3: Any, workdir: Pa
                 "OutputName": item["OutputName"],
                 "S3Output": {"S3Uri": output["S3Uri"]},
             }
+        if failure is not None:
+            failure.result = result
+            raise failure
     return result
 
 

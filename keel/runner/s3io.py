@@ -73,13 +73,9 @@ def download(s3: Any, objects: list[S3Object], prefix_uri: str, target: Path) ->
 
 
 def _relative_key(key: str, prefix: str) -> str:
-    """Where SageMaker puts an object of an S3Prefix input, relative to the channel's local path."""
-    if key == prefix:
-        return key.rsplit("/", 1)[-1]
-    if prefix.endswith("/") or not prefix:
-        return key[len(prefix) :]
-    parent = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
-    return key[len(parent) :]
+    """Where SageMaker puts an object of an S3Prefix input: its path relative to the prefix is retained."""
+    relative = key[len(prefix) :].lstrip("/")
+    return relative or key.rsplit("/", 1)[-1]
 
 
 def upload_tree(s3: Any, source: Path, uri: str, *, kms_key_id: str | None) -> list[str]:

@@ -21,6 +21,7 @@ from stacks.delivery.artifacts import ArtifactStore
 from stacks.delivery.findings import acknowledge_generated_findings
 from stacks.delivery.keys import DeliveryLogsKey
 from stacks.delivery.notifications import PipelineNotifications
+from stacks.delivery.role_arns import render_role_arns_as_sub
 from stacks.delivery.smoke_access import SmokeCheckCallerRole
 from stacks.delivery.source import pipeline_source
 from stacks.delivery.stage import KeelStage
@@ -102,6 +103,7 @@ class DeliveryStack(Stack):
             self.stages.append(stage)
             smoke_roles.append(caller.role)
         self.pipeline.build_pipeline()
+        render_role_arns_as_sub(self.pipeline.pipeline)
         acknowledge_generated_findings(
             self.pipeline, artifact_bucket=self.artifacts.bucket, step_roles=smoke_roles
         )

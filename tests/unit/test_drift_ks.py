@@ -30,7 +30,7 @@ def assert_same(reference: np.ndarray, current: np.ndarray) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:ks_2samp. Exact calculation unsuccessful")
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(samples, samples)
 def test_equals_scipy_on_small_samples(reference: np.ndarray, current: np.ndarray) -> None:
     assert_same(reference, current)

@@ -7,7 +7,8 @@ import json
 from botocore.exceptions import ClientError
 
 from keel.config import EnvironmentConfig
-from keel.delivery.definition_check import compare_definitions, deployed_image, expected_definition, jobs
+from keel.definition_policy import iter_steps
+from keel.delivery.definition_check import compare_definitions, deployed_image, expected_definition, outline
 from keel.delivery.smoke import CheckFailedError, Permission, SmokeCheck, SmokeContext, is_not_found
 from keel.naming import KeyPurpose, key_alias, partition, pipeline_name
 
@@ -49,16 +50,16 @@ def check_training_pipeline(context: SmokeContext) -> str:
     if not image_uri:
         raise CheckFailedError(f"SageMaker pipeline {name}: no job in the deployed definition names an image")
     expected = expected_definition(config, context.contract, kms_key_arn=key_arn, image_uri=image_uri)
-    problems = compare_definitions(expected, deployed, kms_key_arn=key_arn, image_uri=image_uri)
+    problems = compare_definitions(config, expected, deployed, kms_key_arn=key_arn)
     if problems:
         raise CheckFailedError(
             f"SageMaker pipeline {name}: the deployed definition is not the expected one:\n"
             + "\n".join(f"- {problem}" for problem in problems)
         )
+    job_count = sum(step.get("Type") in ("Processing", "Training") for step in iter_steps(deployed))
     return (
-        f"{name}: definition as expected ({len(deployed.get('Steps', []))} top-level steps; "
-        f"{len(jobs(deployed))} jobs encrypted with {key_alias(config, KeyPurpose.ARTIFACTS)}, "
-        "network-isolated, traffic-encrypted)"
+        f"{name}: definition as expected ({len(outline(deployed))} steps; {job_count} jobs encrypted with "
+        f"{key_alias(config, KeyPurpose.ARTIFACTS)}, network-isolated, traffic-encrypted)"
     )
 
 

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import joblib
 import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from pipeline_steps import train
 from pipeline_steps.container import hyperparameter_argv, read_hyperparameters
+from pipeline_steps.model import Hyperparameters, build_estimator
 
 
 def run(prepared: Path, out: Path, *extra: str) -> int:
@@ -56,9 +58,10 @@ def test_hyperparameters_file_then_command_line(prepared: Path, tmp_path: Path) 
     hp_file.write_text(
         json.dumps(
             {
-                "algorithm": '"hist_gradient_boosting"',
-                "max_iter": "15",
-                "learning_rate": "0.2",
+                "n_estimators": "9",
+                "max_depth": '"4"',
+                "class_weight": "balanced",
+                "n_jobs": "1",
                 "sagemaker_program": "train.py",
                 "contract": "wine_quality",
             }
@@ -76,14 +79,25 @@ def test_hyperparameters_file_then_command_line(prepared: Path, tmp_path: Path) 
             str(tmp_path / "data"),
             "--hyperparameters-file",
             str(hp_file),
-            "--max_iter",
-            "12",
+            "--n_estimators",
+            "6",
         ]
     )
     assert code == 0
     hp = json.loads((tmp_path / "model" / "model_card.json").read_text())["hyperparameters"]
-    assert hp["algorithm"] == "hist_gradient_boosting" and hp["learning_rate"] == 0.2
-    assert hp["max_iter"] == 12  # the command line wins
+    assert hp["max_depth"] == 4 and hp["class_weight"] == "balanced"
+    assert hp["n_estimators"] == 6  # the command line wins
+    model = joblib.load(tmp_path / "model" / "model.joblib")
+    assert len(model.estimators_) == 6 and model.max_depth == 4
+
+
+def test_gradient_boosting_is_configured_from_hyperparameters() -> None:
+    estimator = build_estimator(
+        Hyperparameters(algorithm="hist_gradient_boosting", max_iter=40, learning_rate=0.2)
+    )
+    assert isinstance(estimator, HistGradientBoostingClassifier)
+    assert estimator.max_iter == 40 and estimator.learning_rate == 0.2 and estimator.min_samples_leaf == 20
+    assert estimator.early_stopping is False
 
 
 def test_hyperparameter_helpers(tmp_path: Path) -> None:

@@ -1,0 +1,105 @@
+"""Reads the gate makes, each recorded with the SHA-256 of the bytes read, and precise errors when a read
+fails (missing object, deleted version, delete marker, access denied)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from keel.gate.model import ObjectRead, canonical_json
+from keel.runner.s3io import split_uri
+
+CHUNK_BYTES = 8 * 1024 * 1024
+_MISSING = {"404", "NoSuchKey", "NoSuchVersion", "NotFound"}
+
+
+class ReadError(RuntimeError):
+    """A read the gate needed failed; the message says which object and why."""
+
+
+def describe_uri(uri: str, version_id: str | None) -> str:
+    return f"{uri} (version {version_id})" if version_id else uri
+
+
+def s3_error(error: ClientError, uri: str, version_id: str | None) -> ReadError:
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    where = describe_uri(uri, version_id)
+    if code in _MISSING:
+        return ReadError(
+            f"{where}: no such {'version' if version_id else 'object'} (deleted or never written)"
+        )
+    if code in ("405", "MethodNotAllowed"):
+        return ReadError(f"{where}: the version is a delete marker")
+    if code in ("403", "AccessDenied"):
+        return ReadError(f"{where}: access denied")
+    return ReadError(f"{where}: {code or 'error'}: {error}")
+
+
+@dataclass
+class RecordingReader:
+    """S3 (and service) reads, each appended to `reads` with its SHA-256."""
+
+    s3: Any
+    reads: list[ObjectRead] = field(default_factory=list)
+
+    def get_bytes(self, uri: str, *, purpose: str, version_id: str | None = None) -> bytes:
+        bucket, key = split_uri(uri)
+        extra = {"VersionId": version_id} if version_id else {}
+        try:
+            response = self.s3.get_object(Bucket=bucket, Key=key, **extra)
+            body = response["Body"].read()
+        except ClientError as error:
+            raise s3_error(error, uri, version_id) from None
+        self.reads.append(
+            ObjectRead(
+                uri=uri,
+                version_id=response.get("VersionId") or version_id,
+                sha256=hashlib.sha256(body).hexdigest(),
+                size=len(body),
+                purpose=purpose,
+            )
+        )
+        return bytes(body)
+
+    def get_json(self, uri: str, *, purpose: str, version_id: str | None = None) -> Any:
+        body = self.get_bytes(uri, purpose=purpose, version_id=version_id)
+        try:
+            return json.loads(body)
+        except ValueError as error:
+            raise ReadError(f"{uri}: not valid JSON ({error})") from None
+
+    def hash_version(self, uri: str, version_id: str | None, *, purpose: str) -> tuple[str, int, str]:
+        """(sha256, size, etag) of one object version, streamed in chunks."""
+        bucket, key = split_uri(uri)
+        extra = {"VersionId": version_id} if version_id else {}
+        digest, size = hashlib.sha256(), 0
+        try:
+            response = self.s3.get_object(Bucket=bucket, Key=key, **extra)
+            for chunk in iter(lambda: response["Body"].read(CHUNK_BYTES), b""):
+                digest.update(chunk)
+                size += len(chunk)
+        except ClientError as error:
+            raise s3_error(error, uri, version_id) from None
+        sha = digest.hexdigest()
+        self.reads.append(ObjectRead(uri=uri, version_id=version_id, sha256=sha, size=size, purpose=purpose))
+        return sha, size, str(response.get("ETag", "")).strip('"')
+
+    def head(self, uri: str, *, version_id: str | None = None) -> dict[str, Any]:
+        bucket, key = split_uri(uri)
+        extra = {"VersionId": version_id} if version_id else {}
+        try:
+            response: dict[str, Any] = self.s3.head_object(Bucket=bucket, Key=key, **extra)
+        except ClientError as error:
+            raise s3_error(error, uri, version_id) from None
+        return response
+
+    def record_document(self, name: str, document: Any, *, purpose: str) -> None:
+        """A service response the decision depends on (e.g. DescribeModelPackage), hashed canonically."""
+        body = canonical_json(document)
+        self.reads.append(
+            ObjectRead(uri=name, sha256=hashlib.sha256(body).hexdigest(), size=len(body), purpose=purpose)
+        )

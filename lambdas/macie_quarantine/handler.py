@@ -1,0 +1,98 @@
+"""Lambda entry point of the Macie quarantine: "Macie Finding" events on Keel's raw and feedback buckets.
+
+Thin: parse the event (Powertools parser), run `keel.quarantine.quarantine.handle_event` once per event id
+(Powertools idempotency on the DynamoDB table), log, trace and count the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from keel.gate.notify import SnsNotifier
+from keel.gate.settings import GovernanceSettings
+from keel.quarantine.quarantine import MacieFinding, QuarantineDeps, handle_event
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+class MacieFindingEvent(EventBridgeModel):
+    detail: MacieFinding
+
+
+@dataclass
+class QuarantineRuntime:
+    deps: QuarantineDeps
+    handle: Callable[..., dict[str, Any]]
+    idempotency: IdempotencyConfig
+
+
+def build_runtime(environ: dict[str, str] | None = None, session: Any | None = None) -> QuarantineRuntime:
+    import boto3
+
+    settings = GovernanceSettings.from_environ(environ)
+    session = session or boto3.session.Session(region_name=settings.region)
+    deps = QuarantineDeps(
+        settings=settings,
+        s3=session.client("s3"),
+        notifier=SnsNotifier(session.client("sns"), settings.alert_topic_arn),
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath="id",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=settings.idempotency_ttl_seconds,
+    )
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table, boto3_client=session.client("dynamodb")
+    )
+
+    def quarantine(event: dict[str, Any]) -> dict[str, Any]:
+        return handle_event(deps, event).as_dict()
+
+    wrapped = idempotent_function(
+        quarantine,
+        data_keyword_argument="event",
+        persistence_store=persistence,
+        config=config,
+        key_prefix="keel-macie-quarantine",
+    )
+    return QuarantineRuntime(deps, wrapped, config)
+
+
+_runtime: QuarantineRuntime | None = None
+
+
+def runtime() -> QuarantineRuntime:
+    global _runtime
+    if _runtime is None:
+        _runtime = build_runtime()
+    return _runtime
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    quarantine = runtime()
+    quarantine.idempotency.register_lambda_context(context)
+    parsed = parse(event=event, model=MacieFindingEvent)
+    logger.append_keys(finding_id=parsed.detail.id, event_id=parsed.id)
+    result = quarantine.handle(event=event)
+    metrics.add_dimension(name="Action", value=str(result.get("action")))
+    metrics.add_metric(name="MacieQuarantine", unit=MetricUnit.Count, value=1)
+    logger.info("macie quarantine result", extra={"result": result})
+    return result

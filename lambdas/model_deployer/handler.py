@@ -1,0 +1,48 @@
+"""Lambda entry point of the model deployer (logic: `keel.serving.deploy`).
+
+Events: `SageMaker Model Package State Change` (Approved, Keel's group) deploys the version with deployment
+guardrails; `SageMaker Endpoint State Change` of Keel's endpoint settles the deployment (succeeded, rolled
+back, failed) and writes it into the lineage of both versions. A DeploymentError raises, so the event is
+retried and finally kept in the dead-letter queue, and the error alarm fires.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+
+from keel.serving.deploy import Deployer
+from keel.serving.runtime import DeployerSettings, build_deployer
+
+logger = Logger()
+tracer = Tracer()
+_deployer: list[Deployer] = []
+
+
+def deployer() -> Deployer:
+    if not _deployer:
+        _deployer.append(
+            build_deployer(
+                DeployerSettings.from_environ(),
+                sagemaker=boto3.client("sagemaker"),
+                s3=boto3.client("s3"),
+                cloudwatch=boto3.client("cloudwatch"),
+                autoscaling=boto3.client("application-autoscaling"),
+            )
+        )
+    return _deployer[0]
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+    event_id = event.get("id")
+    try:
+        result = deployer().handle(event)
+    except Exception:
+        logger.exception("event not handled; it will be retried", extra={"event_id": event_id})
+        raise
+    logger.info("event handled", extra={"event_id": event_id, "result": result})
+    return result

@@ -1,0 +1,111 @@
+"""Lambda entry point of the policy gate: "SageMaker Model Package State Change" events for Keel's group.
+
+Thin: parse the event (Powertools parser), run `keel.gate.decide.handle_event` once per event id
+(Powertools idempotency on the DynamoDB table), log, trace and count the outcome. A package whose execution
+has not written its lineage record yet raises `GateNotReadyError`: the invocation fails and is retried
+(then lands in the dead-letter queue), it is never decided on missing evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from keel.gate.decide import GateDeps, handle_event
+from keel.gate.model import Actor
+from keel.gate.runtime import gate_deps
+from keel.gate.settings import GovernanceSettings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+class ModelPackageDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model_package_arn: str = Field(alias="ModelPackageArn", pattern=r"^arn:aws[a-z-]*:sagemaker:")
+    model_package_group_name: str = Field(alias="ModelPackageGroupName")
+    model_approval_status: str | None = Field(default=None, alias="ModelApprovalStatus")
+
+
+class ModelPackageStateChange(EventBridgeModel):
+    detail: ModelPackageDetail
+
+
+@dataclass
+class GateRuntime:
+    deps: GateDeps
+    decide: Callable[..., dict[str, Any]]
+    idempotency: IdempotencyConfig
+
+
+def build_runtime(
+    environ: dict[str, str] | None = None, session: Any | None = None, **overrides: Any
+) -> GateRuntime:
+    """Settings from the environment, AWS clients from the session; `overrides` replace gate_deps() parts
+    (the local runner passes `findings=` and `approvals=` since moto lacks Macie and CloudTrail lookups)."""
+    import boto3
+
+    settings = GovernanceSettings.from_environ(environ)
+    session = session or boto3.session.Session(region_name=settings.region)
+    deps = gate_deps(settings, session, **overrides)
+    config = IdempotencyConfig(
+        event_key_jmespath="id",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=settings.idempotency_ttl_seconds,
+    )
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table, boto3_client=session.client("dynamodb")
+    )
+
+    def decide(event: dict[str, Any]) -> dict[str, Any]:
+        return handle_event(deps, event).as_dict()
+
+    wrapped = idempotent_function(
+        decide,
+        data_keyword_argument="event",
+        persistence_store=persistence,
+        config=config,
+        key_prefix="keel-policy-gate",
+    )
+    return GateRuntime(deps, wrapped, config)
+
+
+_runtime: GateRuntime | None = None
+
+
+def runtime() -> GateRuntime:
+    global _runtime
+    if _runtime is None:
+        _runtime = build_runtime()
+    return _runtime
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    gate = runtime()
+    gate.idempotency.register_lambda_context(context)
+    parsed = parse(event=event, model=ModelPackageStateChange)
+    gate.deps.actor = Actor(kind="policy-gate", identity=context.invoked_function_arn, source="lambda")
+    logger.append_keys(model_package_arn=parsed.detail.model_package_arn, event_id=parsed.id)
+    outcome = gate.decide(event=event)
+    metrics.add_dimension(name="Decision", value=str(outcome.get("decision") or "none"))
+    metrics.add_metric(name="GateOutcomes", unit=MetricUnit.Count, value=1)
+    logger.info("policy gate outcome", extra={"outcome": outcome})
+    return outcome

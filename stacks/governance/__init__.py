@@ -1,0 +1,1 @@
+"""The governance stack: the policy gate and the Macie quarantine."""

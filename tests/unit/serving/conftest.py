@@ -1,0 +1,16 @@
+"""Fixtures of the serving tests: a moto world (in-process, fake credentials from tests/conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from tests.unit.monitoring.world import World, make_world
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with mock_aws():
+        yield make_world("local")
