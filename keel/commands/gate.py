@@ -96,7 +96,7 @@ def _evidence(outcome: Any) -> Any:
     return outcome.evidence.model_dump(mode="json") if outcome.evidence else None
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("gate", help="run the policy gate on a model version", description=__doc__)
     parser.add_argument(
         "model_package", metavar="MODEL_PACKAGE_ARN", help="model package ARN or version number"

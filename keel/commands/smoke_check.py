@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all(result.ok for result in results) else 1
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("smoke-check", help="check that a deployed environment is healthy")
     parser.add_argument("--env", required=True, help="environment to check (from cdk.json)")
     parser.add_argument("--role-arn", help="role to assume in the environment's account first")

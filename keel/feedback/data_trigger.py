@@ -13,6 +13,7 @@ window id (and carries a SageMaker ClientRequestToken derived from it); a failed
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -25,7 +26,6 @@ from keel.contract import DatasetContract
 from keel.feedback.events import OBJECT_CREATED, is_scheduled_event
 from keel.feedback.idempotency import Idempotency
 from keel.feedback.launch import Launcher
-from keel.feedback.lineage import token
 from keel.feedback.names import DERIVED_FILE_PREFIXES
 from keel.feedback.ports import Clock, MetricSink
 from keel.feedback.quarantine import Quarantine
@@ -103,7 +103,12 @@ class DataTrigger:
 
     def __post_init__(self) -> None:
         self._record_once = self.idempotency.wrap(
-            self._record, key_prefix="data-trigger.event", key_jmespath="event_id", data_keyword="event"
+            self._record,
+            key_prefix="data-trigger.event",
+            # The object too: a redelivery repeats all three, and the local server (moto) gives every S3
+            # event the same id.
+            key_jmespath="[event_id, object.key, object.version_id]",
+            data_keyword="event",
         )
         self._start_once = self.idempotency.wrap(
             self._start, key_prefix="data-trigger.window", key_jmespath="window_id", data_keyword="window"
@@ -167,7 +172,8 @@ class DataTrigger:
             landed,
             event_time=event_time,
             debounce_seconds=self.settings.debounce_seconds,
-            new_window_id=f"{self.contract.name}-{int(event_time)}-{token(landed.event_id)[:8]}",
+            # Unique per opening (a closing window's id cannot be reused); readable by its time.
+            new_window_id=f"{self.contract.name}-{int(event_time)}-{uuid.uuid4().hex[:12]}",
         )
         return {"window_id": window_id, "open_windows": open_windows}
 

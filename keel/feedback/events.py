@@ -175,6 +175,34 @@ def kinesis_event(
     return {"Records": records}
 
 
+def kinesis_event_from_records(
+    records: Iterable[Mapping[str, Any]], *, stream_arn: str, shard_id: str
+) -> dict[str, Any]:
+    """The Lambda event of records read with Kinesis GetRecords (what the event source mapping delivers)."""
+    region = stream_arn.split(":")[3]
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": record["PartitionKey"],
+                    "sequenceNumber": record["SequenceNumber"],
+                    "data": base64.b64encode(record["Data"]).decode(),
+                    "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"{shard_id}:{record['SequenceNumber']}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": "arn:aws:iam::123456789012:role/keel-stream-ingest",
+                "awsRegion": region,
+                "eventSourceARN": stream_arn,
+            }
+            for record in records
+        ]
+    }
+
+
 def api_correction_event(
     body: Any,
     *,

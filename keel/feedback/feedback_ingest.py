@@ -99,7 +99,10 @@ class FeedbackIngest:
             data_keyword="submission",
         )
         self._file_once = self.idempotency.wrap(
-            self._ingest_file, key_prefix="feedback.file", key_jmespath="event_id", data_keyword="event"
+            self._ingest_file,
+            key_prefix="feedback.file",
+            key_jmespath="[event_id, key, version_id]",  # as the data trigger: moto repeats S3 event ids
+            data_keyword="event",
         )
 
     def handle(self, event: Any) -> dict[str, Any]:

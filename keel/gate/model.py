@@ -80,7 +80,7 @@ class PackageState(_Model):
 
 
 class EvidenceDocument(_Model):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     kind: DecisionKind
     decision_id: str
     environment: str
@@ -117,7 +117,7 @@ class EvidenceDocument(_Model):
 class Receipt(_Model):
     """Written after the gate changed a package's status: the state it left the package in."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     kind: Literal["applied-decision"] = "applied-decision"
     decision_id: str
     model_package_arn: str

@@ -38,7 +38,7 @@ def gate_deps(
         session = boto3.session.Session(region_name=settings.region)
 
     def client(service: str) -> Any:
-        return session.client(service, region_name=settings.region, endpoint_url=endpoint_url)
+        return session.client(service, region_name=settings.region, endpoint_url=endpoint_url)  # type: ignore[call-overload]
 
     s3 = client("s3")
     if findings is None:

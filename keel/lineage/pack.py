@@ -175,7 +175,7 @@ class PackTracking(_Model):
 
 
 class LineagePack(_Model):
-    schema_version: Literal[1] = PACK_SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     kind: Literal["keel-lineage-pack"] = "keel-lineage-pack"
     generated_at: str
     generator: str

@@ -226,7 +226,7 @@ def start(
     for provider in providers:
         command += ["--provider", provider]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    with paths.log_file.open("ab") as log:
+    with paths.log_file.open("wb") as log:  # one log per server: the previous one's state is gone too
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from keel.local import custom_resources
+from keel.local import custom_resources, envfile
 
 HEALTH_PATH = "/_keel/health"
 ENDPOINT_ENV = "KEEL_LOCAL_ENDPOINT"
@@ -59,6 +59,11 @@ def configure_environment(args: argparse.Namespace) -> None:
     # Providers of custom resources call back into this server; `localhost` because moto's
     # CloudFormation resolves template URLs only for that host name.
     os.environ[ENDPOINT_ENV] = f"http://localhost:{args.port}"
+    # Whatever runs in here (providers, boto3 clients) must never find real credentials.
+    for key in envfile.UNSET:
+        os.environ.pop(key, None)
+    os.environ["AWS_ACCESS_KEY_ID"] = envfile.FAKE_ACCESS_KEY_ID
+    os.environ["AWS_SECRET_ACCESS_KEY"] = envfile.FAKE_SECRET_ACCESS_KEY
 
 
 def with_health(app: Callable[..., Iterable[bytes]], info: dict[str, Any]) -> Callable[..., Iterable[bytes]]:

@@ -5,6 +5,7 @@ acknowledgments follow the pipeline as stages and steps change, and a test prove
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from aws_cdk import CfnElement, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
@@ -13,6 +14,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 from stacks.compliance import acknowledge
+
+T = TypeVar("T")
 
 INLINE_POLICY = ("HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")
 ARTIFACT_READ_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*")
@@ -32,7 +35,7 @@ def _logical_id(construct: IConstruct) -> str:
     return resolved
 
 
-def _under(scope: IConstruct, kind: type) -> list:  # type: ignore[type-arg]
+def _under(scope: IConstruct, kind: type[T]) -> list[T]:
     return [child for child in scope.node.find_all() if isinstance(child, kind)]
 
 
@@ -97,8 +100,10 @@ def acknowledge_generated_findings(
                 "Resource::*",
             ),
         )
+    self_mutation_role = pipeline.self_mutation_project.role
+    assert self_mutation_role is not None
     acknowledge(
-        pipeline.self_mutation_project.role,
+        self_mutation_role,
         "Self-mutation runs `cdk deploy` of this stack: it may assume only roles tagged as CDK bootstrap "
         "roles (tag condition), and the CLI's DescribeStacks/ListBucket have no narrower resource.",
         *_iam5(f"Resource::arn:*:iam::{stack.account}:role/*", "Resource::*"),

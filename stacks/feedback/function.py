@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 from collections.abc import Sequence
+from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -39,13 +40,13 @@ DISTRIBUTIONS = (
 ERROR_PERIOD = Duration.minutes(5)
 
 
-def bundle_once(name: str) -> None:
+def bundle_once(name: str) -> Path:
     """Build the bundle under a cross-process lock: concurrent synths (pytest-xdist workers) otherwise share
     `bundle_lambda`'s staging folder and remove it under each other. PythonFunction then finds it built."""
     BUNDLE_ROOT.mkdir(parents=True, exist_ok=True)
     with (BUNDLE_ROOT / f".{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        bundle_lambda(name, distributions=DISTRIBUTIONS)
+        return bundle_lambda(name, distributions=DISTRIBUTIONS)
 
 
 def s3_object_arns(config: EnvironmentConfig, bucket: str, *prefixes: str) -> list[str]:

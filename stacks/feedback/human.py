@@ -16,6 +16,7 @@ from constructs import Construct
 
 from keel.config import EnvironmentConfig
 from keel.contract import DatasetContract
+from keel.feedback import patterns
 from keel.feedback.corrections import correction_json_schema, feedback_contract
 from keel.feedback.names import CORRECTIONS_PREFIX, INCOMING_PREFIX, feedback_api_name
 from keel.naming import (
@@ -30,7 +31,7 @@ from stacks.compliance import acknowledge
 from stacks.constructs.retention import log_retention
 from stacks.data.catalog import csv_table_input
 from stacks.feedback.function import FeedbackLambda
-from stacks.feedback.loops import lambda_target, object_created_pattern
+from stacks.feedback.loops import event_pattern, lambda_target
 
 STAGE = "v1"
 # Reviewers are people: a few requests per second is plenty; more is a misbehaving client.
@@ -121,7 +122,7 @@ class HumanFeedbackLoop(Construct):
             self,
             "FileDropped",
             description=f"Reviewers' files dropped under {INCOMING_PREFIX} of the feedback bucket.",
-            event_pattern=object_created_pattern(feedback_bucket, INCOMING_PREFIX),
+            event_pattern=event_pattern(patterns.reviewer_files(config)),
             targets=[lambda_target(function)],
         )
         self.api = self._api(config, contract, function, logs_key, removal_policy)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -14,7 +16,8 @@ from constructs import Construct
 
 from keel.config import EnvironmentConfig
 from keel.contract import DatasetContract
-from keel.feedback.names import TRIGGER_PREFIX, FeedbackFunction, ingest_stream_name, retrain_alarm_prefixes
+from keel.feedback import patterns
+from keel.feedback.names import TRIGGER_PREFIX, FeedbackFunction, ingest_stream_name
 from keel.feedback.settings import settings_for
 from keel.naming import QUARANTINE_PREFIX, BucketPurpose, bucket_name
 from stacks.compliance import acknowledge
@@ -38,11 +41,10 @@ def lambda_target(fn: FeedbackLambda) -> targets.LambdaFunction:
     )
 
 
-def object_created_pattern(bucket: str, prefix: str) -> events.EventPattern:
+def event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
+    """The CDK form of a `keel.feedback.patterns` pattern."""
     return events.EventPattern(
-        source=["aws.s3"],
-        detail_type=["Object Created"],
-        detail={"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": prefix}]}},
+        source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
     )
 
 
@@ -70,7 +72,7 @@ class DataTriggerLoop(Construct):
             "ObjectCreated",
             description=f"Objects landing under {contract.landing_prefix} of the raw bucket start training "
             f"(debounced {config.feedback.debounce_seconds}s).",
-            event_pattern=object_created_pattern(raw, contract.landing_prefix),
+            event_pattern=event_pattern(patterns.landed_data(config, contract)),
             targets=[lambda_target(function)],
         )
         self.sweep: events.Rule | None = None
@@ -174,14 +176,7 @@ class PerformanceLoop(Construct):
             self,
             "RetrainAlarms",
             description="Keel drift and model-quality alarms entering ALARM start a retraining (cool-down).",
-            event_pattern=events.EventPattern(
-                source=["aws.cloudwatch"],
-                detail_type=["CloudWatch Alarm State Change"],
-                detail={
-                    "alarmName": [{"prefix": prefix} for prefix in retrain_alarm_prefixes(config)],
-                    "state": {"value": ["ALARM"]},
-                },
-            ),
+            event_pattern=event_pattern(patterns.retrain_alarms(config)),
             targets=[lambda_target(function)],
         )
         self.schedule: events.Rule | None = None

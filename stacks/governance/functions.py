@@ -85,6 +85,7 @@ class GovernanceFunction(Construct):
             distributions=DISTRIBUTIONS,
         )
         self.function, self.role = self.lambda_.function, self.lambda_.role
+        self._wildcard_reasons: dict[str, list[str]] = {}
         self.dead_letter_queue = self.lambda_.dead_letter_queue
         action = cloudwatch_actions.SnsAction(alert_topic)
         for alarm_id, what, metric, text in (
@@ -149,10 +150,18 @@ class GovernanceFunction(Construct):
             )
         )
         wildcards = [r for r in resources if "*" in r]
-        if wildcards:
-            if reason is None:
-                raise ValueError(f"{sid}: resources with wildcards need a reason: {wildcards}")
-            acknowledge(self.role, reason, *(f"AwsSolutions-IAM5[Resource::{r}]" for r in wildcards))
+        if wildcards and reason is None:
+            raise ValueError(f"{sid}: resources with wildcards need a reason: {wildcards}")
+        for resource in wildcards:
+            reasons = self._wildcard_reasons.setdefault(f"AwsSolutions-IAM5[Resource::{resource}]", [])
+            if reason not in reasons:
+                reasons.append(str(reason))
+
+    def acknowledge_wildcards(self) -> None:
+        """One acknowledgment per wildcard resource, with the reasons of every statement that uses it."""
+        for rule_id, reasons in self._wildcard_reasons.items():
+            acknowledge(self.role, " ".join(reasons), rule_id)
+        self._wildcard_reasons.clear()
 
     def s3_objects(self, bucket: str, *prefixes: str) -> list[str]:
         return [f"arn:{self.settings.partition}:s3:::{bucket}/{prefix}*" for prefix in prefixes]

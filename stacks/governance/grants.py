@@ -103,6 +103,7 @@ def grant_gate(fn: GovernanceFunction, *, keys: KeelKeys, table: dynamodb.ITable
         ["*"],
         reason="CloudTrail LookupEvents has no resource-level permissions.",
     )
+    fn.acknowledge_wildcards()
 
 
 def grant_quarantine(
@@ -147,3 +148,4 @@ def grant_quarantine(
         conditions={"StringLike": {"s3:prefix": [f"{QUARANTINE_EVIDENCE_PREFIX}*"]}},
     )
     keys.data.grant_encrypt_decrypt(fn.role)
+    fn.acknowledge_wildcards()

@@ -67,7 +67,11 @@ def _template(prefix: str, *, threshold: float) -> dict[str, Any]:
                 "Type": "AWS::CloudWatch::CompositeAlarm",
                 "Properties": {
                     "AlarmName": f"{prefix}-any",
-                    "AlarmRule": {"Fn::Sub": "ALARM(${Errors}) OR ALARM(${ErrorRate})"},
+                    "AlarmRule": {
+                        "Fn::Sub": "ALARM(${Errors}) OR ALARM(${ErrorRate})"
+                        if threshold < 5
+                        else "ALARM(${Errors})"
+                    },
                     "AlarmActions": [{"Ref": "Topic"}],
                 },
             },
@@ -110,6 +114,8 @@ def test_alarms_composite_alarm_and_dashboard(moto_server: Any) -> None:
     cfn_deploy.deploy(cfn, prefix, _template(prefix, threshold=5))
     (errors,) = cloudwatch.describe_alarms(AlarmNames=[f"{prefix}-errors"])["MetricAlarms"]
     assert errors["Threshold"] == 5.0
+    answer = cloudwatch.describe_alarms(AlarmNames=[f"{prefix}-any"], AlarmTypes=["CompositeAlarm"])
+    assert answer["CompositeAlarms"][0]["AlarmRule"] == f"ALARM({prefix}-errors)"
 
     cfn_deploy.delete(cfn, prefix)
     answer = cloudwatch.describe_alarms(AlarmNames=names, AlarmTypes=["MetricAlarm", "CompositeAlarm"])

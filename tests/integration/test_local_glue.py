@@ -27,7 +27,7 @@ def _template(database: str, *, columns: list[dict[str, str]], key_ref: str) -> 
                     "CatalogId": {"Ref": "AWS::AccountId"},
                     "DatabaseInput": {
                         "Name": database,
-                        "Description": "Keel catalog",
+                        "Description": f"Keel catalog ({key_ref})",
                         "LocationUri": "s3://raw/",
                     },
                 },
@@ -128,6 +128,7 @@ def test_catalog_table_encryption_and_security_configuration(moto_server: Any) -
 
     more_columns = [*COLUMNS, {"Name": "alcohol", "Type": "double"}]
     cfn_deploy.deploy(cfn, stack, _template(database, columns=more_columns, key_ref="KeyB"))
+    assert glue.get_database(Name=database)["Database"]["Description"] == "Keel catalog (KeyB)"
     table = glue.get_table(DatabaseName=database, Name="wine_quality_raw")["Table"]
     assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == [
         "fixed_acidity",

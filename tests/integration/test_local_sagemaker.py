@@ -25,7 +25,9 @@ def _definition(steps: int) -> str:
     )
 
 
-def _template(prefix: str, *, definition: str, definition_in_s3: bool = False) -> dict[str, Any]:
+def _template(
+    prefix: str, *, definition: str, definition_in_s3: bool = False, stage: str = "v1"
+) -> dict[str, Any]:
     pipeline_definition: dict[str, Any] = (
         {"PipelineDefinitionS3Location": {"Bucket": prefix, "Key": "pipeline.json"}}
         if definition_in_s3
@@ -49,6 +51,7 @@ def _template(prefix: str, *, definition: str, definition_in_s3: bool = False) -
                 "Properties": {
                     "ModelPackageGroupName": f"{prefix}-models",
                     "ModelPackageGroupDescription": "Keel models",
+                    "Tags": [{"Key": "stage", "Value": stage}],
                 },
             },
         },
@@ -77,9 +80,11 @@ def test_pipeline_and_model_package_group(moto_server: Any) -> None:
     # An update with the definition in S3 (as CloudFormation reads it from there).
     s3.create_bucket(Bucket=prefix)
     s3.put_object(Bucket=prefix, Key="pipeline.json", Body=_definition(3).encode())
-    cfn_deploy.deploy(cfn, prefix, _template(prefix, definition="", definition_in_s3=True))
+    assert sagemaker.list_tags(ResourceArn=outputs["GroupArn"])["Tags"] == [{"Key": "stage", "Value": "v1"}]
+    cfn_deploy.deploy(cfn, prefix, _template(prefix, definition="", definition_in_s3=True, stage="v2"))
     steps = json.loads(sagemaker.describe_pipeline(PipelineName=pipeline)["PipelineDefinition"])["Steps"]
     assert len(steps) == 3
+    assert sagemaker.list_tags(ResourceArn=outputs["GroupArn"])["Tags"] == [{"Key": "stage", "Value": "v2"}]
 
     cfn_deploy.delete(cfn, prefix)
     with pytest.raises(ClientError, match="Could not find pipeline"):

@@ -228,3 +228,23 @@ def test_executions_and_waiting_approvals_notify_an_encrypted_topic(delivery: Sy
     ]
     approvals = patterns["CodePipeline Action Execution State Change"]
     assert approvals["type"] == {"category": ["Approval"]} and approvals["state"] == ["STARTED"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_definition_each_stage_deploys_is_what_its_smoke_check_expects(
+    delivery: SynthesizedDelivery, stage: str
+) -> None:
+    """What CloudFormation will create (the ML template's Fn::Sub, substituted) passes the comparison."""
+    from keel.contract import load_contract
+    from keel.delivery.definition_check import compare_definitions, expected_definition
+
+    config = load_environment(stage)
+    template = delivery.stage_templates(stage)[f"Keel-{stage}-ML"]
+    (pipeline,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Pipeline"]
+    body, variables = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
+    key = f"arn:aws:kms:{config.region}:{config.account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    image = f"{config.account}.dkr.ecr.{config.region}.amazonaws.com/cdk-hnb659fds-container-assets:abc"
+    assert set(variables) == {"ArtifactsKeyArn", "StepImageUri"}
+    deployed = json.loads(body.replace("${ArtifactsKeyArn}", key).replace("${StepImageUri}", image))
+    expected = expected_definition(config, load_contract(config.contract), kms_key_arn=key, image_uri=image)
+    assert compare_definitions(config, expected, deployed, kms_key_arn=key) == []

@@ -120,7 +120,7 @@ def test_stream_is_encrypted_and_consumed_with_partial_failures_and_bisection(sy
 
 
 def test_performance_rule_matches_keel_alarm_prefixes_in_alarm_state(synth: Any) -> None:
-    config, t = template(synth, "dev")
+    _, t = template(synth, "dev")
     [rule] = [
         r["Properties"]
         for r in _rules(t)

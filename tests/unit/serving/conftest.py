@@ -14,3 +14,10 @@ from tests.unit.monitoring.world import World, make_world
 def world() -> Iterator[World]:
     with mock_aws():
         yield make_world("local")
+
+
+@pytest.fixture(scope="session")
+def keel_synth(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from tests.unit.monitoring.synth import synthesized
+
+    return synthesized(tmp_path_factory, "dev")

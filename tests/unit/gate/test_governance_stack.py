@@ -1,0 +1,220 @@
+"""The governance stack next to the environment's stacks: four cdk-nag packs clean, no stale
+acknowledgment, cfn-lint without errors, and what the template must say (rules, least privilege, alarms)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment
+from aws_cdk.assertions import Match, Template
+
+from keel.config import EnvironmentConfig, config_from_app, read_cdk_context
+from keel.contract import load_contract
+from keel.gate.settings import GovernanceSettings, governance_stack_name
+from stacks.app import build_environment
+from stacks.compliance import SKIP_ACKNOWLEDGMENTS_CONTEXT, acknowledgments, add_compliance_checks
+from stacks.governance.stack import GovernanceStack
+
+pytestmark = pytest.mark.xdist_group("governance-synth")
+ENV_NAME = "prod"  # retain, deletion protection, a human approves: the production shape
+ACCEPTED_CFN_LINT_WARNINGS = {"W3005"}
+
+
+@dataclass
+class Synth:
+    app: App
+    config: EnvironmentConfig
+    stack: GovernanceStack
+    outdir: Path
+
+    @property
+    def template_json(self) -> dict[str, Any]:
+        return json.loads((self.outdir / f"{self.stack.stack_name}.template.json").read_text())
+
+
+def synthesize(outdir: Path, **context: Any) -> Synth:
+    app = App(context=read_cdk_context() | {"env": ENV_NAME} | context, outdir=str(outdir))
+    config = config_from_app(app)
+    stacks = build_environment(app, config)
+    name = governance_stack_name(config)
+    stack = GovernanceStack(
+        app,
+        name,
+        config=config,
+        contract=load_contract(config.contract),
+        keys=stacks.security.keys,
+        stack_name=name,
+        env=Environment(account=config.account, region=config.region),
+        description=f"Keel {config.name}: governance",
+    )
+    stack.add_stack_dependency(stacks.ml)
+    add_compliance_checks(app)
+    return Synth(app, config, stack, outdir)
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    synthesized = synthesize(tmp_path_factory.mktemp("cdk-governance"))
+    synthesized.app.synth()  # raises ValidationFailed on any unacknowledged finding of the four packs
+    return synthesized
+
+
+@pytest.fixture(scope="module")
+def template(synth: Synth) -> Template:
+    return Template.from_json(synth.template_json)
+
+
+def test_the_stack_synthesizes_clean_under_the_four_packs(synth: Synth) -> None:
+    records = [r for r in acknowledgments(synth.app) if r.construct_path.startswith(synth.stack.stack_name)]
+    assert records and all(len(r.reason) >= 20 for r in records)
+
+
+def test_no_acknowledgment_of_the_stack_is_stale(tmp_path: Path) -> None:
+    unacknowledged = synthesize(tmp_path, **{SKIP_ACKNOWLEDGMENTS_CONTEXT: True})
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        unacknowledged.app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    findings = {
+        (violation["ruleName"], construct["constructPath"])
+        for plugin in report["pluginReports"]
+        for violation in plugin.get("violations", [])
+        for construct in violation["violatingConstructs"]
+    }
+    name = unacknowledged.stack.stack_name
+    records = [r for r in acknowledgments(unacknowledged.app) if r.construct_path.startswith(name)]
+    stale = [
+        (r.rule_id, r.construct_path)
+        for r in records
+        if not any(rule == r.rule_id and path.startswith(r.construct_path) for rule, path in findings)
+    ]
+    assert records and not stale, stale
+
+
+def test_cfn_lint_reports_no_errors(synth: Synth) -> None:
+    path = synth.outdir / f"{synth.stack.stack_name}.template.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "cfnlint", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = json.loads(result.stdout or "[]")
+    unexpected = [f for f in findings if f["Rule"]["Id"] not in ACCEPTED_CFN_LINT_WARNINGS]
+    assert not unexpected, json.dumps(unexpected, indent=1)[:3000]
+
+
+def test_rules_route_keels_events_to_the_functions_with_a_dead_letter_queue(template: Template) -> None:
+    settings = GovernanceSettings.from_config(synth_config())
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.sagemaker"],
+                "detail-type": ["SageMaker Model Package State Change"],
+                "detail": {"ModelPackageGroupName": [settings.model_package_group]},
+            },
+            "Targets": [
+                Match.object_like({"DeadLetterConfig": Match.any_value(), "RetryPolicy": Match.any_value()})
+            ],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.macie"],
+                "detail-type": ["Macie Finding"],
+                "detail": {"resourcesAffected": {"s3Bucket": {"name": list(settings.macie_buckets)}}},
+            }
+        },
+    )
+
+
+def synth_config() -> EnvironmentConfig:
+    from keel.config import load_environment
+
+    return load_environment(ENV_NAME)
+
+
+def test_functions_get_the_settings_and_the_table_is_encrypted(template: Template) -> None:
+    settings = GovernanceSettings.from_config(synth_config())
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "lambdas.policy_gate.handler.lambda_handler",
+            "Timeout": 300,
+            "Environment": {"Variables": Match.object_like(settings.to_environ())},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": settings.idempotency_table,
+            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": Match.any_value()},
+            "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        },
+    )
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    names = sorted(a["Properties"]["AlarmName"] for a in alarms.values())
+    assert names == sorted(
+        f"keel-prod-system-{fn}-{what}"
+        for fn in ("policy-gate", "macie-quarantine")
+        for what in ("errors", "dlq")
+    )
+    assert all(a["Properties"]["AlarmActions"] == [settings.alert_topic_arn] for a in alarms.values())
+
+
+def statements(template: Template, function: str) -> dict[str, dict[str, Any]]:
+    policies = template.find_resources("AWS::IAM::Policy")
+    [policy] = [p for logical_id, p in policies.items() if logical_id.startswith(function)]
+    return {s.get("Sid", ""): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def test_least_privilege_names_the_resources(template: Template) -> None:
+    settings = GovernanceSettings.from_config(synth_config())
+    gate = statements(template, "PolicyGate")
+    assert as_list(gate["DecideOnKeelModelVersions"]["Resource"]) == [
+        f"arn:aws:sagemaker:{settings.region}:{settings.account}:model-package/{settings.model_package_group}/*"
+    ]
+    assert gate["WriteDecisionEvidence"]["Action"] == "s3:PutObject"
+    assert as_list(gate["WriteDecisionEvidence"]["Resource"]) == [
+        f"arn:aws:s3:::{settings.evidence_bucket}/evidence/model-packages/*"
+    ]
+    gate_actions = {a for s in gate.values() for a in as_list(s["Action"])}
+    assert not [a for a in gate_actions if a == "*" or a.endswith(":*")]
+    forbidden = {
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObjectRetention",
+        "s3:BypassGovernanceRetention",
+    }
+    assert not forbidden & gate_actions
+    quarantine = statements(template, "MacieQuarantine")
+    actions = {a for s in quarantine.values() for a in as_list(s["Action"])}
+    assert "s3:DeleteObject" in actions and not {"s3:DeleteObjectVersion", "s3:PutObjectRetention"} & actions
+    assert all(
+        r.endswith("/quarantine/macie/*") for r in as_list(quarantine["WriteQuarantineCopies0"]["Resource"])
+    )
+
+
+def test_the_bundles_carry_the_handlers_and_the_policy_file(synth: Synth) -> None:
+    from stacks.constructs.lambda_bundle import bundle_lambda
+    from stacks.governance.functions import DISTRIBUTIONS
+
+    for name in ("policy_gate", "macie_quarantine"):
+        bundle = bundle_lambda(name, distributions=DISTRIBUTIONS)
+        assert (bundle / "lambdas" / name / "handler.py").is_file()
+        assert (bundle / "keel" / "gate" / "policies.yaml").is_file()
+        assert (bundle / "aws_lambda_powertools").is_dir() and (bundle / "yaml").is_dir()
+        assert not (bundle / "keel" / "commands").exists()
