@@ -26,12 +26,12 @@ def datum(
     environment: str,
     timestamp: datetime,
     unit: str = "None",
-    **dimensions: str,
+    dimensions: Mapping[str, str] | None = None,
 ) -> MetricDatum:
     return {
         "MetricName": metric.value,
         "Dimensions": [{"Name": ENVIRONMENT, "Value": environment}]
-        + [{"Name": name, "Value": value} for name, value in dimensions.items()],
+        + [{"Name": name, "Value": value} for name, value in (dimensions or {}).items()],
         "Timestamp": timestamp,
         "Value": float(value),
         "Unit": unit,
@@ -59,7 +59,7 @@ def drift_data(
             (Metric.FEATURE_KS_P_VALUE, feature.ks_p_value),
         ):
             if value is not None:
-                data.append(datum(metric, value, **common, **{FEATURE: feature.name}))
+                data.append(datum(metric, value, dimensions={FEATURE: feature.name}, **common))
     data.append(datum(Metric.DRIFTED_FEATURE_SHARE, report.drifted_share, **common))
     data.append(datum(Metric.DRIFTED_FEATURES, len(report.drifted_features), unit="Count", **common))
     return data
@@ -78,10 +78,10 @@ def pipeline_data(
     common: dict[str, Any] = {"environment": environment, "timestamp": timestamp}
     data: list[MetricDatum] = []
     if status:
-        data.append(datum(Metric.PIPELINE_EXECUTIONS, 1, unit="Count", **common, **{STATUS: status}))
+        data.append(datum(Metric.PIPELINE_EXECUTIONS, 1, unit="Count", dimensions={STATUS: status}, **common))
     if retrain_reason:
         data.append(datum(Metric.RETRAINS, 1, unit="Count", **common))
-        data.append(datum(Metric.RETRAINS, 1, unit="Count", **common, **{REASON: retrain_reason}))
+        data.append(datum(Metric.RETRAINS, 1, unit="Count", dimensions={REASON: retrain_reason}, **common))
     if validation is not None:
         failures = len(validation.get("failures") or []) + len(validation.get("errors") or [])
         if validation.get("success") is False:

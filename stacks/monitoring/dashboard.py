@@ -58,14 +58,16 @@ class HealthDashboard(Construct):
         env = {ENVIRONMENT: config.name}
         thresholds = config.thresholds
 
-        def keel(metric: Metric, statistic: str, period: Duration = HOUR, **dims: str) -> cloudwatch.Metric:
+        def keel(
+            metric: Metric, statistic: str, period: Duration = HOUR, dims: dict[str, str] | None = None
+        ) -> cloudwatch.Metric:
             return cloudwatch.Metric(
                 namespace=METRICS_NAMESPACE,
                 metric_name=metric.value,
-                dimensions_map={**env, **dims},
+                dimensions_map={**env, **(dims or {})},
                 statistic=statistic,
                 period=period,
-                label=next(iter(dims.values()), metric.value),
+                label=next(iter((dims or {}).values()), metric.value),
             )
 
         def line(value: float, label: str) -> cloudwatch.HorizontalAnnotation:
@@ -118,13 +120,13 @@ class HealthDashboard(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="PSI per feature",
-                left=[keel(Metric.FEATURE_PSI, "Maximum", **{FEATURE: f}) for f in features],
+                left=[keel(Metric.FEATURE_PSI, "Maximum", dims={FEATURE: f}) for f in features],
                 left_annotations=[line(thresholds.max_feature_psi, "feature drift")],
                 width=8,
             ),
             cloudwatch.GraphWidget(
                 title="KS p-value per feature",
-                left=[keel(Metric.FEATURE_KS_P_VALUE, "Minimum", **{FEATURE: f}) for f in features],
+                left=[keel(Metric.FEATURE_KS_P_VALUE, "Minimum", dims={FEATURE: f}) for f in features],
                 left_annotations=[line(thresholds.ks_p_value, "feature drift")],
                 left_y_axis=cloudwatch.YAxisProps(min=0, max=1),
                 width=8,
@@ -133,7 +135,7 @@ class HealthDashboard(Construct):
         add(
             cloudwatch.GraphWidget(
                 title="KS statistic per feature",
-                left=[keel(Metric.FEATURE_KS_STATISTIC, "Maximum", **{FEATURE: f}) for f in features],
+                left=[keel(Metric.FEATURE_KS_STATISTIC, "Maximum", dims={FEATURE: f}) for f in features],
                 width=8,
             ),
             cloudwatch.GraphWidget(
@@ -170,7 +172,7 @@ class HealthDashboard(Construct):
             cloudwatch.GraphWidget(
                 title="Training pipeline executions",
                 left=[
-                    keel(Metric.PIPELINE_EXECUTIONS, "Sum", DAY, **{STATUS: s})
+                    keel(Metric.PIPELINE_EXECUTIONS, "Sum", DAY, {STATUS: s})
                     for s in ("Succeeded", "Failed", "Stopped")
                 ],
                 stacked=True,

@@ -114,6 +114,7 @@ def test_an_s3_source_is_supported_and_compliant(tmp_path: Path) -> None:
     assert source["ActionTypeId"]["Provider"] == "S3"
     assert source["Configuration"]["S3Bucket"] == "keel-source-444444444444"
     assert source["Configuration"]["S3ObjectKey"] == "keel/main.zip"
+    assert source["Configuration"]["PollForSourceChanges"] is True  # no trail needed in the tooling account
     assert stack.stages == []
 
 

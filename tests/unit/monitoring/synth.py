@@ -13,7 +13,7 @@ from aws_cdk.assertions import Template
 
 from keel.config import EnvironmentConfig, config_from_app, read_cdk_context
 from keel.contract import load_contract
-from stacks.app import build_environment
+from stacks.app import KeelStacks, build_environment
 from stacks.compliance import SKIP_ACKNOWLEDGMENTS_CONTEXT, add_compliance_checks
 from stacks.monitoring.stack import MonitoringStack
 from stacks.security.stack import SecurityStack
@@ -111,10 +111,34 @@ def findings_without_acknowledgments(outdir: Path, env_name: str) -> tuple[App, 
     }
 
 
+def wired() -> bool:
+    """Whether stacks/app.py builds these stacks itself (then the stacks tests' synthesis is shared)."""
+    return {"monitoring", "serving"} <= set(KeelStacks.__dataclass_fields__)
+
+
+# Wired, these tests join the stack tests' xdist group (one synthesis per environment for both); until then
+# they synthesize on their own, in their own group, in parallel with the stack tests.
+XDIST_GROUP = "synth" if wired() else "keel-serving-synth"
 _cache: dict[str, Synthesized] = {}
 
 
 def synthesized(tmp_path_factory: Any, env_name: str) -> Synthesized:
     if env_name not in _cache:
-        _cache[env_name] = synthesize(tmp_path_factory.mktemp(f"keel-serving-{env_name}"), env_name)
+        if wired():
+            from tests.unit.stacks import conftest as stacks_tests
+
+            if env_name not in stacks_tests._cache:
+                outdir = tmp_path_factory.mktemp(f"cdk-{env_name}")
+                stacks_tests._cache[env_name] = stacks_tests.synthesize(outdir, env_name)
+            shared = stacks_tests._cache[env_name]
+            stacks: Any = shared.stacks
+            _cache[env_name] = Synthesized(
+                app=stacks.security.node.root,
+                config=shared.config,
+                outdir=shared.outdir,
+                monitoring=stacks.monitoring,
+                serving=stacks.serving,
+            )
+        else:
+            _cache[env_name] = synthesize(tmp_path_factory.mktemp(f"keel-serving-{env_name}"), env_name)
     return _cache[env_name]

@@ -16,9 +16,9 @@ from keel.monitoring.alarms import alarm_set
 from keel.monitoring.runtime_settings import PublisherSettings, publisher_settings
 from keel.monitoring.settings import monitoring_settings
 from stacks.compliance import PACKS, acknowledgments
-from tests.unit.monitoring.synth import Synthesized, findings_without_acknowledgments
+from tests.unit.monitoring.synth import XDIST_GROUP, Synthesized, findings_without_acknowledgments
 
-pytestmark = pytest.mark.xdist_group("keel-serving-synth")
+pytestmark = pytest.mark.xdist_group(XDIST_GROUP)
 TOPIC = "arn:aws:sns:eu-west-1:111111111111:keel-dev-alerts"
 ACCEPTED_CFN_LINT_WARNINGS = {"W3005"}  # redundant DependsOn the CDK emits
 

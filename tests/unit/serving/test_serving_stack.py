@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from keel.serving.runtime import DeployerSettings, deployer_settings
-from tests.unit.monitoring.synth import Synthesized
+from tests.unit.monitoring.synth import XDIST_GROUP, Synthesized
 
-pytestmark = pytest.mark.xdist_group("keel-serving-synth")
+pytestmark = pytest.mark.xdist_group(XDIST_GROUP)
 
 
 def statements(s: Synthesized) -> dict[str, dict[str, Any]]:
