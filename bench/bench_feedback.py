@@ -2,6 +2,10 @@
 in-process moto): 10,000 S3 object events across debounce windows, and 10,000 Kinesis records in batches of
 the configured size. Reports throughput and the executions started, which must equal the windows and the
 retraining thresholds crossed. No assertion: results only.
+
+The data trigger's runtime gets a simulated clock (each event is handled one second after its event time),
+so that 20 windows of `debounce_seconds` pass in seconds; everything else is what the handler builds from
+the environment.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ def local_aws(account: str, region: str) -> Iterator[str]:
     paths = process.StatePaths(Path(tempfile.mkdtemp(prefix="keel-bench-")))
     try:
         info, _ = process.start(paths, account_id=account, region=region)
-    except Exception:  # noqa: BLE001 - fall back, and say so in the results
+    except Exception:  # fall back, and say so in the results
         from moto import mock_aws
 
         os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
@@ -59,6 +63,13 @@ def local_aws(account: str, region: str) -> Iterator[str]:
         yield f"moto server ({info.endpoint_url})"
     finally:
         process.stop(paths)
+
+
+class _Clock:
+    now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def _handler(function: Any, config: Any, **overrides: str) -> Any:
@@ -85,7 +96,7 @@ def _s3_events(config: Any, contract: Any) -> list[dict[str, Any]]:
     debounce = config.feedback.debounce_seconds
     per_window = S3_EVENTS // WINDOWS
     # Windows in the past and apart from each other, so each one is due once its successor opens.
-    first = datetime.now(UTC) - timedelta(days=2)
+    first = datetime.now(UTC) - timedelta(days=1)
     events = []
     for window in range(WINDOWS):
         start = first + timedelta(seconds=window * (debounce + 60))
@@ -135,13 +146,14 @@ def run() -> dict[str, object]:
     from keel.feedback.events import scheduled_event
     from keel.feedback.fixtures import create_feedback_resources
     from keel.feedback.names import FeedbackFunction
-    from keel.feedback.runtime import LocalContext
+    from keel.feedback.runtime import Adapters, LocalContext, PowertoolsMetricSink, build_data_trigger
+    from keel.feedback.settings import DataTriggerSettings
     from keel.naming import pipeline_name
 
     config = load_environment("local")
     contract = load_contract(config.contract)
     results: dict[str, object] = {}
-    with local_aws(config.account, config.region) as backend, open(os.devnull, "w") as sink:
+    with local_aws(config.account, config.region) as backend, Path(os.devnull).open("w") as sink:
         results["backend"] = backend
         session = boto3.session.Session(region_name=config.region)
         create_feedback_resources(session, config)
@@ -149,12 +161,22 @@ def run() -> dict[str, object]:
         context = LocalContext()
 
         data = _handler(FeedbackFunction.DATA_TRIGGER, config)
+        clock = _Clock()
+        data.runtime.set(
+            build_data_trigger(
+                DataTriggerSettings.from_environ(),
+                Adapters.from_session(session, clock=clock),
+                PowertoolsMetricSink(data.metrics),
+            )
+        )
         events = _s3_events(config, contract)
         before = _executions(sagemaker, pipeline_name(config))
         with contextlib.redirect_stdout(sink):
             started = time.perf_counter()
             for event in events:
+                clock.now = datetime.fromisoformat(event["time"]) + timedelta(seconds=1)
                 data.lambda_handler(event, context)
+            clock.now += timedelta(seconds=config.feedback.debounce_seconds + 60)
             data.lambda_handler(scheduled_event("arn:aws:events:::rule/sweep"), context)
             seconds = time.perf_counter() - started
         after = _executions(sagemaker, pipeline_name(config))

@@ -20,6 +20,9 @@ DEFAULTS_KEY = "keel:defaults"
 ENVIRONMENTS_KEY = "keel:environments"
 DEFAULT_ENVIRONMENT = "local"
 DELIVERY_KEY = "keel:delivery"
+# `-c keel:overrides='{"retention": {"log_days": 14}}'`: a JSON object deep-merged over the selected
+# environment, for one-off deploys and tests without editing cdk.json.
+OVERRIDES_KEY = "keel:overrides"
 # `-c env=delivery` selects the promotion pipeline (KeelDelivery) instead of an environment's stacks.
 DELIVERY_ENVIRONMENT = "delivery"
 PROJECT_TAG = "keel"
@@ -231,7 +234,18 @@ def load_config(context: Mapping[str, Any], env_name: str | None) -> Environment
     overrides = context[ENVIRONMENTS_KEY][name]
     if not isinstance(defaults, Mapping) or not isinstance(overrides, Mapping):
         raise ConfigError(f"'{DEFAULTS_KEY}' and '{ENVIRONMENTS_KEY}.{name}' must be mappings")
-    document = _deep_merge(defaults, overrides) | {"name": name}
+    document = _deep_merge(defaults, overrides)
+    extra = context.get(OVERRIDES_KEY)
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{OVERRIDES_KEY} is not valid JSON: {error}") from None
+    if extra is not None:
+        if not isinstance(extra, Mapping):
+            raise ConfigError(f"{OVERRIDES_KEY} must be a JSON object")
+        document = _deep_merge(document, extra)
+    document = document | {"name": name}
     try:
         return EnvironmentConfig.model_validate(document)
     except ValidationError as error:
@@ -262,7 +276,7 @@ def config_from_app(app: Any) -> EnvironmentConfig:
     node = app.node
     context = {
         key: node.try_get_context(key)
-        for key in (DEFAULTS_KEY, ENVIRONMENTS_KEY)
+        for key in (DEFAULTS_KEY, ENVIRONMENTS_KEY, OVERRIDES_KEY)
         if node.try_get_context(key) is not None
     }
     return load_config(context, node.try_get_context(ENV_CONTEXT_KEY))

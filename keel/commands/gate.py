@@ -29,28 +29,17 @@ def _session(config: Any, endpoint_url: str | None) -> tuple[Any, str | None]:
 
 def build_deps(config: Any, endpoint_url: str | None) -> Any:
     from keel.aws import LOCAL_ENVIRONMENT
-    from keel.gate.approvals import NoApprovalLookup
-    from keel.gate.findings import QuarantineFindingsSource, UnavailableFindingsSource
+    from keel.gate.local import local_gate_deps
     from keel.gate.model import Actor
     from keel.gate.runtime import gate_deps
     from keel.gate.settings import GovernanceSettings
 
-    settings = GovernanceSettings.from_config(config)
     session, endpoint = _session(config, endpoint_url)
     identity = session.client("sts", endpoint_url=endpoint).get_caller_identity().get("Arn")
     actor = Actor(kind="policy-gate", identity=identity, source="cli")
-    if config.name != LOCAL_ENVIRONMENT:
-        return gate_deps(settings, session, endpoint_url=endpoint, actor=actor)
-    deps = gate_deps(
-        settings,
-        session,
-        endpoint_url=endpoint,
-        findings=UnavailableFindingsSource("replaced below"),
-        approvals=NoApprovalLookup(),
-        actor=actor,
-    )
-    deps.findings = QuarantineFindingsSource(deps.s3, settings.evidence_bucket)
-    return deps
+    if config.name == LOCAL_ENVIRONMENT:
+        return local_gate_deps(config, session=session, endpoint_url=endpoint, actor=actor)
+    return gate_deps(GovernanceSettings.from_config(config), session, endpoint_url=endpoint, actor=actor)
 
 
 def run(args: argparse.Namespace) -> int:

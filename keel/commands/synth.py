@@ -10,14 +10,16 @@ from pathlib import Path
 from keel.config import PROJECT_ROOT, environment_names, read_cdk_context
 
 
-def synth_environment(env_name: str, outdir: Path) -> list[str]:
+def synth_environment(
+    env_name: str, outdir: Path, extra_context: dict[str, object] | None = None
+) -> list[str]:
     """Synthesize one environment exactly as `cdk synth -c env=NAME` would; returns the stack names."""
     from aws_cdk import App
 
     from keel.config import config_from_app
     from stacks.app import build_app
 
-    app = App(context=read_cdk_context() | {"env": env_name}, outdir=str(outdir))
+    app = App(context=read_cdk_context() | {"env": env_name} | (extra_context or {}), outdir=str(outdir))
     build_app(app, config_from_app(app))
     assembly = app.synth()
     return [stack.stack_name for stack in assembly.stacks]

@@ -142,6 +142,14 @@ def _valid_text(value: Any, limit: int, *, allow_newlines: bool = False) -> bool
     return all(ch.isprintable() or ch in allowed for ch in value)
 
 
+class UnreadableLineError(InvalidValueError):
+    """A line of a reviewer's file that is not JSON; keeps the line for the quarantine."""
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+
 def parse_feedback_file(dataset: DatasetContract, name: str, body: bytes) -> list[tuple[int, Any]]:
     """(line number, payload) of each correction in a reviewer's file: JSON lines, a JSON array, or CSV with
     a header of the correction fields (labels parsed as the target's type)."""
@@ -159,7 +167,7 @@ def parse_feedback_file(dataset: DatasetContract, name: str, body: bytes) -> lis
             try:
                 entries.append((number, json.loads(line)))
             except ValueError as error:
-                entries.append((number, InvalidValueError(f"line {number}: not JSON: {str(error)[:120]}")))
+                entries.append((number, UnreadableLineError(f"not JSON: {str(error)[:120]}", line)))
     return entries
 
 

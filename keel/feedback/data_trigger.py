@@ -6,9 +6,11 @@ one window. A window closes once its time is over — at the next event, or at t
 starts exactly one execution: on the object itself (URI + version id) when it holds one object, else on the
 deepest prefix holding all of them. The trigger record lists every object and version.
 
-Exactly once: object events are idempotent on the EventBridge event id; a window's start is idempotent on the
-window id (and carries a SageMaker ClientRequestToken derived from it); a failed start leaves the window
-`closing`, so the failure propagates (the event is retried) and the sweep retries it too.
+Exactly once: object events are idempotent on the EventBridge event id (with the object); a window's start is
+idempotent on the window id (and carries a SageMaker ClientRequestToken derived from it); a failed start
+leaves the window `closing`, so the failure propagates (the event is retried) and the sweep retries it too.
+Joining is a conditional counter on the window (no transaction): closing waits until the counted objects
+are all there (`FILL_GRACE_SECONDS` at most).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from pydantic import ValidationError
@@ -30,7 +33,7 @@ from keel.feedback.names import DERIVED_FILE_PREFIXES
 from keel.feedback.ports import Clock, MetricSink
 from keel.feedback.quarantine import Quarantine
 from keel.feedback.settings import DataTriggerSettings
-from keel.feedback.state import LandedObject, StateStore, Window
+from keel.feedback.state import FILL_GRACE_SECONDS, LandedObject, StateStore, Window
 from keel.lineage.record import Trigger
 
 SOURCE = "s3-event"
@@ -197,19 +200,26 @@ class DataTrigger:
             self.state.forget_window(self.contract.name, window_id)
             return None
         objects = sorted(self.state.window_objects(window_id), key=lambda o: (o.event_time, o.key))
+        filling = len(objects) < window.joined and window.closing_since is not None
+        if filling and self.clock().timestamp() - window.closing_since < FILL_GRACE_SECONDS:  # type: ignore[operator]
+            self.metrics.add("WindowsStillFilling")
+            return None  # a joiner is between its two writes: the next sweep closes it
         if not objects:
             self.state.forget_window(self.contract.name, window_id)
             return None
         trigger, parameters = self._window_trigger(window, objects)
-        started = self._start_once(
-            window={
-                "window_id": window_id,
-                "parameters": parameters,
-                "trigger": trigger.model_dump(mode="json"),
-            }
-        )
+        try:
+            started = self._start_once(
+                window={
+                    "window_id": window_id,
+                    "parameters": parameters,
+                    "trigger": trigger.model_dump(mode="json"),
+                }
+            )
+        except IdempotencyAlreadyInProgressError:
+            return None  # a concurrent invocation (the sweep, another object) is starting this window
         self.launcher.record(started, trigger)
-        self.state.finish_close(self.contract.name, window_id, started["execution_arn"])
+        self.state.finish_close(self.contract.name, window_id, started["execution_arn"], objects)
         self.metrics.add("ExecutionsStarted")
         return str(started["execution_arn"])
 

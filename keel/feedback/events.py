@@ -39,7 +39,7 @@ class AlarmStateChangeDetail(BaseModel):
     previousState: AlarmState | None = None  # noqa: N815
 
 
-class AlarmStateChangeEvent(EventBridgeModel):  # type: ignore[override]
+class AlarmStateChangeEvent(EventBridgeModel):
     detail: AlarmStateChangeDetail
 
 

@@ -31,9 +31,11 @@ from pydantic import ValidationError
 
 from keel.contract import DatasetContract
 from keel.feedback.corrections import (
+    FIELDS,
     MAX_FEEDBACK_FILE_BYTES,
     MAX_REQUEST_BYTES,
     Correction,
+    UnreadableLineError,
     parse_correction,
     parse_feedback_file,
 )
@@ -113,7 +115,7 @@ class FeedbackIngest:
     # --------------------------------------------------------------------------------------------- API
     def handle_api(self, event: Mapping[str, Any]) -> dict[str, Any]:
         try:
-            request = parse(event=event, model=APIGatewayProxyEventModel)
+            request = parse(event=dict(event), model=APIGatewayProxyEventModel)
         except (ValidationError, ValueError, TypeError) as error:
             return _response(400, {"message": f"malformed request: {str(error)[:200]}"})
         if request.httpMethod != "POST":
@@ -156,12 +158,7 @@ class FeedbackIngest:
         return _response(status, result)
 
     def _store_api(self, submission: dict[str, Any]) -> dict[str, Any]:
-        correction = Correction(
-            **{
-                k: submission[k]
-                for k in ("prediction_id", "predicted", "corrected_label", "reviewer", "comment")
-            }
-        )
+        correction = Correction(**{name: submission[name] for name in FIELDS})
         # The same correction (content) is the same source: a retry after a failure stores it again.
         source_ref = "api:" + token(json.dumps(correction.as_dict(), sort_keys=True, default=str))[:32]
         outcome = self.store(
@@ -220,37 +217,7 @@ class FeedbackIngest:
                 QUARANTINE_SOURCE, f"unreadable file: {str(error)[:200]}", body, file=source_ref
             )
             return {"status": "quarantined", "quarantine": uri, "stored": 0, "duplicates": 0}
-        corrections: list[Correction] = []
-        rejected: list[dict[str, Any]] = []
-        seen: set[tuple[str, str]] = set()
-        for line, payload in entries:
-            try:
-                if isinstance(payload, Exception):
-                    raise payload
-                correction = parse_correction(self.dataset, payload)
-            except InvalidValueError as error:
-                rejected.append(
-                    {
-                        "file": source_ref,
-                        "line": line,
-                        "reason": str(error)[:1000],
-                        **kept_payload(payload if not isinstance(payload, Exception) else None),
-                    }
-                )
-                continue
-            identity = (correction.prediction_id, correction.reviewer)
-            if identity in seen:
-                rejected.append(
-                    {
-                        "file": source_ref,
-                        "line": line,
-                        "reason": "duplicate in this file",
-                        **kept_payload(payload),
-                    }
-                )
-                continue
-            seen.add(identity)
-            corrections.append(correction)
+        corrections, rejected = _sort_entries(self.dataset, entries, source_ref)
         quarantine_uri = None
         if rejected:
             quarantine_uri = self.quarantine.keep_lines(QUARANTINE_SOURCE, token(source_ref)[:32], rejected)
@@ -379,6 +346,31 @@ class FeedbackIngest:
             "reason": reason,
             "quarantine": self.quarantine.keep(QUARANTINE_SOURCE, reason, event),
         }
+
+
+def _sort_entries(
+    dataset: DatasetContract, entries: list[tuple[int, Any]], source_ref: str
+) -> tuple[list[Correction], list[dict[str, Any]]]:
+    """Valid, unique (within the file) corrections, and the rejected lines with their reasons."""
+    corrections: list[Correction] = []
+    rejected: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for line, payload in entries:
+        try:
+            if isinstance(payload, UnreadableLineError):
+                raise payload
+            correction = parse_correction(dataset, payload)
+            if (correction.prediction_id, correction.reviewer) in seen:
+                raise InvalidValueError("duplicate in this file")
+        except InvalidValueError as error:
+            kept = payload.text if isinstance(payload, UnreadableLineError) else payload
+            rejected.append(
+                {"file": source_ref, "line": line, "reason": str(error)[:1000], **kept_payload(kept)}
+            )
+            continue
+        seen.add((correction.prediction_id, correction.reviewer))
+        corrections.append(correction)
+    return corrections, rejected
 
 
 def _response(status: int, body: Mapping[str, Any], *, retry: bool = False) -> dict[str, Any]:

@@ -39,7 +39,7 @@ class Idempotency:
             expires_after_seconds=self._ttl_seconds,
         )
         self._configs.append(config)
-        return idempotent_function(  # type: ignore[no-any-return]
+        return idempotent_function(
             function,
             data_keyword_argument=data_keyword,
             persistence_store=self._persistence(),

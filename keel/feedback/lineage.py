@@ -19,7 +19,7 @@ from keel.feedback.names import TRIGGER_PREFIX
 from keel.feedback.ports import StartRequest
 from keel.lineage.record import Trigger
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 _MAX_REASON = 256  # SageMaker parameter values are short strings; the full story is in the record
 _MAX_DESCRIPTION = 3072
 

@@ -12,7 +12,7 @@ Every transition is a conditional write, so concurrent invocations and redeliver
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -21,6 +21,9 @@ from botocore.exceptions import ClientError
 
 PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE = "pk", "sk", "expires_at"  # the table's schema (stack and tests)
 STATE_TTL_SECONDS = 30 * 24 * 3600  # windows and markers are kept a month for inspection, then expire
+# A closing window waits this long for objects whose join registered but whose item is not written yet
+# (a joiner between its two writes, or one that crashed there: its retry lands in the next window).
+FILL_GRACE_SECONDS = 120
 _MAX_ATTEMPTS = 8  # optimistic-concurrency retries before the invocation fails (and is retried)
 _CONFLICT_CODES = {"ConditionalCheckFailedException", "TransactionCanceledException"}
 
@@ -122,6 +125,8 @@ class Window:
     status: str
     opened_at: float
     closes_at: float
+    joined: int = 0  # objects registered before the window closed
+    closing_since: float | None = None
     execution_arn: str | None = None
 
 
@@ -189,25 +194,36 @@ class StateStore:
         raise StateConflictError(f"could not record {landed.uri} in a debounce window of {contract}")
 
     def _try_join(self, window_id: str, landed: LandedObject) -> bool:
-        pk = self._window_pk(window_id)
+        """Register the join on the header (conditional on the window being open), then put the object.
+
+        Two single-item writes instead of a transaction: closing counts the registered joins and waits
+        until that many objects are there (see `begin_close`)."""
+        key = {"pk": _s(self._window_pk(window_id)), "sk": _s("#header")}
         try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "ConditionCheck": {
-                            "TableName": self._table,
-                            "Key": {"pk": _s(pk), "sk": _s("#header")},
-                            "ConditionExpression": "#status = :open",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": {":open": _s("open")},
-                        }
-                    },
-                    {"Put": {"TableName": self._table, "Item": self._object_item(pk, landed)}},
-                ]
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="ADD joined :one",
+                ConditionExpression="#status = :open",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":one": _n(1), ":open": _s("open")},
             )
         except ClientError as error:
             if _is_conflict(error):
                 return False  # the window is closing: the object opens the next one
+            raise
+        try:
+            self._client.put_item(
+                TableName=self._table, Item=self._object_item(self._window_pk(window_id), landed)
+            )
+        except ClientError:
+            # Best effort: without it the close waits FILL_GRACE_SECONDS for an object that never comes.
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="ADD joined :minus",
+                ExpressionAttributeValues={":minus": _n(-1)},
+            )
             raise
         return True
 
@@ -253,6 +269,7 @@ class StateStore:
             "contract": _s(contract),
             "opened_at": _n(opened_at),
             "closes_at": _n(closes_at),
+            "joined": _n(1),
             "expires_at": self._expires(),
         }
         pointer_update: dict[str, Any] = {
@@ -296,10 +313,14 @@ class StateStore:
             response = self._client.update_item(
                 TableName=self._table,
                 Key={"pk": _s(self._window_pk(window_id)), "sk": _s("#header")},
-                UpdateExpression="SET #status = :closing",
+                UpdateExpression="SET #status = :closing, closing_since = if_not_exists(closing_since, :now)",
                 ConditionExpression="#status IN (:open, :closing)",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":open": _s("open"), ":closing": _s("closing")},
+                ExpressionAttributeValues={
+                    ":open": _s("open"),
+                    ":closing": _s("closing"),
+                    ":now": _n(round(self._now(), 3)),
+                },
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
@@ -313,6 +334,8 @@ class StateStore:
             status=plain["status"],
             opened_at=float(plain["opened_at"]),
             closes_at=float(plain["closes_at"]),
+            joined=int(plain.get("joined", 0)),
+            closing_since=float(plain["closing_since"]),
         )
 
     def window_objects(self, window_id: str) -> list[LandedObject]:
@@ -327,7 +350,11 @@ class StateStore:
             objects.extend(LandedObject.from_item(item) for item in page.get("Items", []))
         return objects
 
-    def finish_close(self, contract: str, window_id: str, execution_arn: str) -> None:
+    def finish_close(
+        self, contract: str, window_id: str, execution_arn: str, objects: Sequence[LandedObject] = ()
+    ) -> None:
+        """Mark the window started; its objects are in the trigger record now, so their items go (the table
+        then holds only open windows' objects)."""
         self._client.update_item(
             TableName=self._table,
             Key={"pk": _s(self._window_pk(window_id)), "sk": _s("#header")},
@@ -336,6 +363,15 @@ class StateStore:
             ExpressionAttributeValues={":started": _s("started"), ":arn": _s(execution_arn)},
         )
         self.forget_window(contract, window_id)
+        pk = self._window_pk(window_id)
+        keys = [{"pk": _s(pk), "sk": _s(f"object#{o.key}#{o.version_id or ''}")} for o in objects]
+        for start in range(0, len(keys), 25):  # BatchWriteItem's limit
+            requests = {self._table: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]}
+            for _ in range(_MAX_ATTEMPTS):
+                unprocessed = self._client.batch_write_item(RequestItems=requests).get("UnprocessedItems")
+                if not unprocessed:
+                    break
+                requests = unprocessed  # throttled: the rest again (whatever remains expires by TTL)
 
     def forget_window(self, contract: str, window_id: str) -> None:
         try:

@@ -273,6 +273,22 @@ def _governance(pack: LineagePack) -> str:
             for x in pack.deployments
         ],
     )
+    history = _table(
+        ["time", "event", "endpoint", "this version", "new", "previous", "serving", "detail"],
+        [
+            (
+                h.time,
+                h.event,
+                h.endpoint_name,
+                h.role,
+                h.new_version,
+                h.previous_version,
+                h.serving_version,
+                h.detail,
+            )
+            for h in pack.deployment_history
+        ],
+    )
     tracking = pack.tracking
     tracked = _facts([("Status", tracking.status), ("Reason", tracking.reason)])
     if tracking.entities:
@@ -280,6 +296,7 @@ def _governance(pack: LineagePack) -> str:
     return (
         _section("Policy gate decisions", decisions)
         + _section("Endpoint deployments", deployments)
+        + _section("Deployment history", history)
         + _section("SageMaker ML Lineage Tracking", tracked)
     )
 

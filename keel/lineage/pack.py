@@ -39,6 +39,7 @@ from keel.runner.s3io import split_uri
 
 PACK_SCHEMA_VERSION = 1
 TRIGGER_RECORD_PREFIX = "lineage/triggers/"  # written by the feedback loops next to the execution records
+DEPLOYMENT_RECORDS_PREFIX = "lineage/deployments/"  # written by the model deployer, per model version
 DRIFT_HTML_FILE = "drift_report.html"
 
 
@@ -168,6 +169,21 @@ class PackDeployment(_Model):
     source: str
 
 
+class PackDeploymentEvent(_Model):
+    """One record of the model deployer's history that involves this version."""
+
+    event: str | None
+    time: str | None
+    endpoint_name: str | None
+    deployment_id: str | None
+    role: Literal["new", "previous", "unknown"]
+    new_version: int | None
+    previous_version: int | None
+    serving_version: int | None
+    detail: str | None
+    record_uri: str
+
+
 class PackTracking(_Model):
     status: Literal["registered", "unsupported", "skipped", "failed"]
     reason: str
@@ -193,6 +209,7 @@ class LineagePack(_Model):
     gate_decisions: list[PackDecision]
     approval: PackApproval
     deployments: list[PackDeployment]
+    deployment_history: list[PackDeploymentEvent]
     tracking: PackTracking
     warnings: list[str]
 
@@ -320,6 +337,7 @@ def build_pack(sources: PackSources, reference: str) -> LineagePack:
         gate_decisions=decisions,
         approval=_approval(model_package, decisions, warnings),
         deployments=_deployments(sources, ref, warnings),
+        deployment_history=_deployment_history(sources, ref, warnings),
         tracking=PackTracking(status="skipped", reason="not requested"),
         warnings=warnings,
     )
@@ -529,6 +547,50 @@ def _deployments(sources: PackSources, ref: ModelPackageRef, warnings: list[str]
     except (ClientError, BotoCoreError, NotImplementedError) as error:
         warnings.append(f"endpoint deployments unknown ({sources.deployments.name}): {error}")
         return []
+
+
+def _deployment_history(
+    sources: PackSources, ref: ModelPackageRef, warnings: list[str]
+) -> list[PackDeploymentEvent]:
+    bucket = sources.settings.reports_bucket
+    history = []
+    try:
+        paginator = sources.s3.get_paginator("list_objects_v2")
+        keys = [
+            item["Key"]
+            for page in paginator.paginate(Bucket=bucket, Prefix=f"{DEPLOYMENT_RECORDS_PREFIX}{ref.version}/")
+            for item in page.get("Contents", [])
+        ]
+    except (ClientError, BotoCoreError) as error:
+        warnings.append(f"deployment records unreadable: {error}")
+        return []
+    for key in sorted(keys):
+        uri = f"s3://{bucket}/{key}"
+        record, error = _get_json(sources.s3, uri)
+        if error or not isinstance(record, dict):
+            warnings.append(f"deployment record {uri} unreadable: {error}")
+            continue
+
+        def version(part: str, document: dict[str, Any] = record) -> int | None:
+            value = (document.get(part) or {}).get("version")
+            return int(value) if isinstance(value, int) else None
+
+        new, previous = version("new"), version("previous")
+        history.append(
+            PackDeploymentEvent(
+                event=record.get("event"),
+                time=record.get("time"),
+                endpoint_name=record.get("endpoint_name"),
+                deployment_id=record.get("deployment_id"),
+                role="new" if new == ref.version else "previous" if previous == ref.version else "unknown",
+                new_version=new,
+                previous_version=previous,
+                serving_version=version("serving"),
+                detail=record.get("detail"),
+                record_uri=uri,
+            )
+        )
+    return history
 
 
 def pack_schema() -> dict[str, Any]:

@@ -76,7 +76,8 @@ class SecureBucket(Construct):
             removal_policy=removal_policy,
             # Where the environment says destroy, empty the bucket on delete (else `cdk destroy` fails on a
             # non-empty bucket). Never for Object Lock buckets: their retention is the point.
-            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY and object_lock_governance_days is None,
+            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY
+            and object_lock_governance_days is None,
         )
         if event_bridge_notifications:
             cfn_bucket = self.bucket.node.default_child
@@ -107,7 +108,6 @@ class AccessLogsBucket(Construct):
         construct_id: str,
         *,
         bucket_name: str,
-        removal_policy: RemovalPolicy,
         expire_after_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -128,8 +128,9 @@ class AccessLogsBucket(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
             ],
-            removal_policy=removal_policy,
-            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+            # Access logs are audit records: kept when the stack is destroyed, in every environment (the
+            # logs of the destroy itself would also refill an emptied bucket before it could be deleted).
+            removal_policy=RemovalPolicy.RETAIN,
         )
         acknowledge(
             self.bucket,

@@ -32,7 +32,6 @@ class DataBuckets(Construct):
             self,
             "AccessLogs",
             bucket_name=bucket_name(config, BucketPurpose.ACCESS_LOGS),
-            removal_policy=removal_policy,
             expire_after_days=config.retention.access_log_days,
         ).bucket
         retention = config.retention

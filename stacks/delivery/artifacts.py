@@ -31,7 +31,6 @@ class ArtifactStore(Construct):
             self,
             "AccessLogs",
             bucket_name=delivery_bucket_name(delivery, "access-logs"),
-            removal_policy=RemovalPolicy.RETAIN,
             expire_after_days=ACCESS_LOG_DAYS,
         ).bucket
         # Artifacts are rebuilt by every execution: old versions are only kept long enough to investigate.

@@ -43,14 +43,12 @@ class DeliveryLogsKey(Construct):
                 },
             )
         )
-        # EventBridge moves undeliverable notifications to the encrypted dead-letter queue.
+        # EventBridge moves undeliverable notifications to the encrypted dead-letter queue (the topic itself
+        # is published to through a role that holds its own grant).
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowNotificationPublishersOfThisAccount",
-                principals=[
-                    iam.ServicePrincipal("events.amazonaws.com"),
-                    iam.ServicePrincipal("sns.amazonaws.com"),
-                ],
+                sid="AllowEventBridgeDeadLettersOfThisAccount",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from keel.config import PROJECT_ROOT, Delivery, EnvironmentConfig
 from keel.delivery.naming import PIPELINE_NAME
+from stacks.app import build_environment
 from stacks.delivery.artifacts import ArtifactStore
 from stacks.delivery.findings import acknowledge_generated_findings
 from stacks.delivery.keys import DeliveryLogsKey
@@ -24,7 +25,7 @@ from stacks.delivery.notifications import PipelineNotifications
 from stacks.delivery.role_arns import render_role_arns_as_sub
 from stacks.delivery.smoke_access import SmokeCheckCallerRole
 from stacks.delivery.source import pipeline_source
-from stacks.delivery.stage import KeelStage
+from stacks.delivery.stage import KeelStage, StacksBuilder
 from stacks.delivery.steps import smoke_check_step, synth_step
 
 BUILD_LOG_DAYS = logs.RetentionDays.ONE_YEAR
@@ -45,6 +46,7 @@ class DeliveryStack(Stack):
         *,
         delivery: Delivery,
         environments: Sequence[EnvironmentConfig],
+        build_stacks: StacksBuilder = build_environment,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -83,7 +85,7 @@ class DeliveryStack(Stack):
         self.stages: list[KeelStage] = []
         smoke_roles = []
         for config in environments:
-            stage = KeelStage(self, config.name, config=config, delivery=delivery)
+            stage = KeelStage(self, config.name, config=config, delivery=delivery, build_stacks=build_stacks)
             caller = SmokeCheckCallerRole(self, f"SmokeCheck-{config.name}", config=config)
             approval = (
                 [

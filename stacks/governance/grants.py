@@ -62,7 +62,7 @@ def grant_gate(fn: GovernanceFunction, *, keys: KeelKeys, table: dynamodb.ITable
         )
     fn.allow(
         "ListForPreciseErrors",
-        ["s3:ListBucket", "s3:ListBucketVersions"],
+        ["s3:ListBucket"],
         [fn.s3_bucket(b) for b in reads],
         reason=None,
     )

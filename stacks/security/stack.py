@@ -30,7 +30,6 @@ class SecurityStack(Stack):
             self,
             "AuditAccessLogs",
             bucket_name=bucket_name(config, BucketPurpose.AUDIT_ACCESS_LOGS),
-            removal_policy=removal_policy,
             expire_after_days=config.retention.access_log_days,
         ).bucket
         self.trail = AuditTrail(

@@ -105,3 +105,16 @@ def test_unreadable_cdk_json(tmp_path: Path) -> None:
     broken.write_text(json.dumps({"app": "x"}))
     with pytest.raises(ConfigError, match="no 'context'"):
         read_cdk_context(broken)
+
+
+def test_overrides_from_the_command_line_merge_over_the_environment(context: dict[str, Any]) -> None:
+    context["keel:overrides"] = '{"retention": {"log_days": 14}, "thresholds": {"min_accuracy": 0.7}}'
+    config = load_config(context, "dev")
+    assert config.retention.log_days == 14 and config.thresholds.min_accuracy == 0.7
+    assert config.retention.evidence_days == 30  # untouched values stay
+    context["keel:overrides"] = "{not json"
+    with pytest.raises(ConfigError, match="keel:overrides is not valid JSON"):
+        load_config(context, "dev")
+    context["keel:overrides"] = '{"retention": {"log_days": 13}}'
+    with pytest.raises(ConfigError, match=r"keel:environments\.dev\.retention\.log_days"):
+        load_config(context, "dev")

@@ -4,6 +4,7 @@ differ)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -115,13 +116,24 @@ class Aws:
         return str(self.client("s3").put_object(Bucket=bucket, Key=key, Body=body)["VersionId"])
 
 
-@pytest.fixture
-def aws() -> Iterator[Aws]:
-    config = load_environment("local")
+_environments = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def _moto() -> Iterator[None]:
+    """One in-process moto per test module: its backends start once (the slow part of a fresh mock)."""
     with mock_aws():
-        session = boto3.session.Session(region_name=config.region)
-        create_feedback_resources(session, config)
-        yield Aws(config=config, session=session, clock=Clock())
+        yield
+
+
+@pytest.fixture
+def aws(_moto: None) -> Aws:
+    """A fresh environment (own name, prefix: tables, buckets, pipeline, metrics) on the module's moto."""
+    number = next(_environments)
+    config = load_environment("local").model_copy(update={"name": f"t{number}", "prefix": f"keel-t{number}"})
+    session = boto3.session.Session(region_name=config.region)
+    create_feedback_resources(session, config)
+    return Aws(config=config, session=session, clock=Clock())
 
 
 @pytest.fixture(scope="session")

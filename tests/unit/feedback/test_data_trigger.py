@@ -190,3 +190,21 @@ def test_ignored_files_start_nothing(aws: Aws) -> None:
     event = land(aws, trigger, "stream-shardId-000000000000-1.csv")
     assert trigger.handle(event)["status"] == "ignored"
     assert aws.executions() == []
+
+
+def test_a_closing_window_waits_for_registered_objects_then_gives_up(aws: Aws) -> None:
+    trigger = aws.data_trigger()
+    trigger.handle(land(aws, trigger, "a.csv"))
+    [window_id] = trigger.state.open_windows("wine_quality")
+    # A joiner registered on the window but has not written its object yet.
+    aws.client("dynamodb").update_item(
+        TableName=trigger.settings.state_table,
+        Key={"pk": {"S": f"window#{window_id}"}, "sk": {"S": "#header"}},
+        UpdateExpression="ADD joined :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    aws.clock.advance(301)
+    assert trigger.close_due_windows() == []
+    assert aws.metrics.totals["WindowsStillFilling"] == 1
+    aws.clock.advance(121)
+    assert len(trigger.close_due_windows()) == 1

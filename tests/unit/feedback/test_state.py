@@ -53,8 +53,9 @@ def test_a_closing_window_takes_no_more_objects(store: StateStore) -> None:
     )
     assert window == "w2"
     assert [o.key for o in store.window_objects("w1")] == ["a"]
-    store.finish_close("c", "w1", "arn:execution/1")
+    store.finish_close("c", "w1", "arn:execution/1", store.window_objects("w1"))
     assert store.begin_close("w1") is None
+    assert store.window_objects("w1") == []  # recorded in the trigger record: the items are gone
     assert set(store.open_windows("c")) == {"w2"}
 
 

@@ -337,3 +337,16 @@ def test_a_request_for_approval_again_is_a_new_decision(world: World) -> None:
     )
     assert outcome.action == "decided" and outcome.decision is ApprovalStatus.REJECTED
     assert len(decisions(world)) == 2
+
+
+def test_the_aws_wiring_fails_closed_where_macie_cannot_answer(world: World) -> None:
+    import boto3
+
+    from keel.gate.runtime import gate_deps
+
+    run = world.train()
+    deps = gate_deps(world.settings, boto3.session.Session(region_name=world.config.region))
+    outcome = gate_model_package(deps, run.model_package_arn)  # moto: no Macie ListFindings, no LookupEvents
+    assert outcome.decision is ApprovalStatus.REJECTED
+    assert outcome.evidence and outcome.evidence.failed_blocking == ["data.no-open-findings"]
+    assert "Macie ListFindings/GetFindings failed" in outcome.message

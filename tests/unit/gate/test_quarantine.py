@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keel.gate.decide import gate_model_package
+from keel.gate.events import macie_finding
 from keel.gate.findings import QuarantineFindingsSource
 from keel.gate.notify import RecordingNotifier
 from keel.quarantine.quarantine import QuarantineDeps, handle_event, quarantine_key
@@ -15,31 +16,7 @@ from tests.unit.gate.world import World
 def macie_event(
     bucket: str, key: str, version_id: str | None, *, finding_id: str = "f-123", event_id: str = "m-1"
 ) -> dict[str, Any]:
-    s3_object: dict[str, Any] = {"bucketArn": f"arn:aws:s3:::{bucket}", "key": key, "eTag": "x"}
-    if version_id:
-        s3_object["versionId"] = version_id
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": "Macie Finding",
-        "source": "aws.macie",
-        "account": "123456789012",
-        "time": "2026-11-01T10:00:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "schemaVersion": "1.0",
-            "id": finding_id,
-            "type": "SensitiveData:S3Object/Personal",
-            "category": "CLASSIFICATION",
-            "severity": {"description": "High", "score": 3},
-            "archived": False,
-            "resourcesAffected": {
-                "s3Bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                "s3Object": s3_object,
-            },
-        },
-    }
+    return macie_finding(bucket, key, version_id, finding_id=finding_id, event_id=event_id)
 
 
 def deps(world: World, notifier: RecordingNotifier | None = None) -> QuarantineDeps:

@@ -19,6 +19,7 @@ import boto3
 from keel.config import EnvironmentConfig, load_environment
 from keel.contract import load_contract
 from keel.gate.decide import GateDeps
+from keel.gate.events import model_package_state_change
 from keel.gate.findings import FindingsSource, StaticFindingsSource
 from keel.gate.model import Actor
 from keel.gate.notify import RecordingNotifier
@@ -422,33 +423,7 @@ class World:
 
 
 def state_change_event(
-    arn: str,
-    status: str,
-    *,
-    event_id: str = "evt-1",
-    group: str | None = None,
-    last_modified_by: dict[str, Any] | None = None,
+    arn: str, status: str, *, event_id: str = "evt-1", last_modified_by: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """An EventBridge "SageMaker Model Package State Change" event, shaped like the service's."""
-    group_name = group or arn.split("/")[-2]
-    detail: dict[str, Any] = {
-        "ModelPackageGroupName": group_name,
-        "ModelPackageVersion": int(arn.rsplit("/", 1)[-1]),
-        "ModelPackageArn": arn,
-        "ModelApprovalStatus": status,
-        "ModelPackageStatus": "Completed",
-        "CreatedBy": {"UserProfileName": "pipeline"},
-    }
-    if last_modified_by:
-        detail["LastModifiedBy"] = last_modified_by
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
-        "account": arn.split(":")[4],
-        "time": "2026-11-01T10:06:00Z",
-        "region": arn.split(":")[3],
-        "resources": [arn],
-        "detail": detail,
-    }
+    return model_package_state_change(arn, status, event_id=event_id, last_modified_by=last_modified_by)

@@ -220,3 +220,35 @@ def test_reverse_lookup_finds_the_models_trained_on_an_object(world: World) -> N
     assert [u.model_package_arn for u in one_version.uses] == [second.model_package_arn]
     prefix = models_trained_on(world.settings, dataset_uri=first.input_uri.rsplit("/", 2)[0] + "/", **common)
     assert len(prefix.as_dict()["model_versions"]) == 3
+
+
+def test_the_deployers_history_of_the_version_is_in_the_pack(world: World) -> None:
+    from keel.lineage.pack import DEPLOYMENT_RECORDS_PREFIX
+    from keel.serving.names import DEPLOYMENTS_PREFIX, deployment_record_key
+    from keel.serving.records import DeploymentRecord, ModelRef
+
+    assert DEPLOYMENT_RECORDS_PREFIX == DEPLOYMENTS_PREFIX
+    run = world.train()
+    record = DeploymentRecord(
+        event="deployment-succeeded",
+        time="2026-11-01T11:00:00+00:00",
+        environment="local",
+        endpoint_name="keel-local-endpoint",
+        deployment_id="d-1",
+        new=ModelRef(package_arn=run.model_package_arn or "", version=1),
+        previous=None,
+        serving=ModelRef(package_arn=run.model_package_arn or "", version=1),
+        strategy={"type": "create"},
+        rollback_alarms=[],
+        data_capture={},
+        approval={},
+    )
+    world.s3.put_object(
+        Bucket=world.settings.reports_bucket,
+        Key=deployment_record_key(1, "20261101T110000Z"),
+        Body=record.model_dump_json().encode(),
+    )
+    pack = build_pack(sources(world), "1")
+    [event] = pack.deployment_history
+    assert (event.event, event.role, event.serving_version) == ("deployment-succeeded", "new", 1)
+    assert "Deployment history" in render_html(pack)

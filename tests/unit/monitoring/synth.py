@@ -1,9 +1,16 @@
 """Synthesize an environment with the monitoring and serving stacks added to `build_environment`'s stacks, as
-the app will wire them, under the four cdk-nag packs; once per test session (jsii start dominates)."""
+the app will wire them, under the four cdk-nag packs; once per test run (jsii start dominates).
+
+Once per run, not per worker: the templates go to a folder shared by the xdist workers of the run, under a
+file lock, so a second worker waits for the first one's synthesis instead of repeating it (xdist's loadgroup
+does not keep a group on one worker with the pinned pytest/xdist versions).
+"""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +18,7 @@ from typing import Any
 from aws_cdk import App, Environment, RemovalPolicy
 from aws_cdk.assertions import Template
 
-from keel.config import EnvironmentConfig, config_from_app, read_cdk_context
+from keel.config import EnvironmentConfig, config_from_app, load_environment, read_cdk_context
 from keel.contract import load_contract
 from stacks.app import KeelStacks, build_environment
 from stacks.compliance import SKIP_ACKNOWLEDGMENTS_CONTEXT, add_compliance_checks
@@ -22,11 +29,8 @@ from stacks.serving.stack import ServingStack
 
 @dataclass
 class Synthesized:
-    app: App
     config: EnvironmentConfig
     outdir: Path
-    monitoring: MonitoringStack
-    serving: ServingStack
 
     def template_json(self, stack: str) -> dict[str, Any]:
         return json.loads((self.outdir / f"Keel-{self.config.name}-{stack}.template.json").read_text())
@@ -77,10 +81,10 @@ def synthesize(outdir: Path, env_name: str) -> Synthesized:
     app = App(context=read_cdk_context() | {"env": env_name}, outdir=str(outdir))
     config = config_from_app(app)
     stacks = build_environment(app, config)
-    monitoring, serving = add_stacks(app, config, stacks.security)
+    add_stacks(app, config, stacks.security)
     add_compliance_checks(app)
     app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
-    return Synthesized(app=app, config=config, outdir=outdir, monitoring=monitoring, serving=serving)
+    return Synthesized(config=config, outdir=outdir)
 
 
 def findings_without_acknowledgments(outdir: Path, env_name: str) -> tuple[App, set[tuple[str, str]]]:
@@ -122,23 +126,31 @@ XDIST_GROUP = "synth" if wired() else "keel-serving-synth"
 _cache: dict[str, Synthesized] = {}
 
 
-def synthesized(tmp_path_factory: Any, env_name: str) -> Synthesized:
-    if env_name not in _cache:
-        if wired():
-            from tests.unit.stacks import conftest as stacks_tests
+def _run_folder(tmp_path_factory: Any, name: str) -> Path:
+    """A folder of this test run shared by its xdist workers (each worker has its own basetemp below it)."""
+    base = Path(tmp_path_factory.getbasetemp())
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
 
-            if env_name not in stacks_tests._cache:
-                outdir = tmp_path_factory.mktemp(f"cdk-{env_name}")
-                stacks_tests._cache[env_name] = stacks_tests.synthesize(outdir, env_name)
-            shared = stacks_tests._cache[env_name]
-            stacks: Any = shared.stacks
-            _cache[env_name] = Synthesized(
-                app=stacks.security.node.root,
-                config=shared.config,
-                outdir=shared.outdir,
-                monitoring=stacks.monitoring,
-                serving=stacks.serving,
-            )
-        else:
-            _cache[env_name] = synthesize(tmp_path_factory.mktemp(f"keel-serving-{env_name}"), env_name)
+
+def synthesized(tmp_path_factory: Any, env_name: str) -> Synthesized:
+    if env_name in _cache:
+        return _cache[env_name]
+    if wired():
+        from tests.unit.stacks import conftest as stacks_tests
+
+        if env_name not in stacks_tests._cache:
+            outdir = tmp_path_factory.mktemp(f"cdk-{env_name}")
+            stacks_tests._cache[env_name] = stacks_tests.synthesize(outdir, env_name)
+        shared = stacks_tests._cache[env_name]
+        _cache[env_name] = Synthesized(config=shared.config, outdir=shared.outdir)
+        return _cache[env_name]
+    outdir = _run_folder(tmp_path_factory, f"keel-serving-synth-{env_name}")
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    with outdir.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = outdir / "synthesized"
+        if not done.exists():
+            synthesize(outdir, env_name)
+            done.touch()
+    _cache[env_name] = Synthesized(config=load_environment(env_name), outdir=outdir)
     return _cache[env_name]

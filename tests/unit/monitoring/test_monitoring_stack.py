@@ -148,7 +148,8 @@ def test_the_dashboard_shows_data_model_and_system_health(keel_synth: Synthesize
     assert share["annotations"]["horizontal"][0]["value"] == thresholds.max_drifted_feature_share
     accuracy = by_title["Accuracy of reviewed predictions (feedback)"]
     assert accuracy["annotations"]["horizontal"][0]["value"] == thresholds.min_accuracy
-    assert len(by_title["Alarms"]["alarms"]) == 1 + len(keel_synth.monitoring.alarm_set.all_names)
+    specs = alarm_set(keel_synth.config, monitoring_settings(keel_synth.config))
+    assert len(by_title["Alarms"]["alarms"]) == 1 + len(specs.all_names)
     assert "SEARCH(" in json.dumps(by_title["Retrains by reason"]["metrics"])
     assert "ANOMALY_DETECTION_BAND" in json.dumps(
         by_title["Endpoint invocations and expected band"]["metrics"]

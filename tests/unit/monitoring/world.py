@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import tempfile
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,11 +18,10 @@ from keel.config import EnvironmentConfig, load_environment
 from keel.contract import DatasetContract, load_contract
 from keel.drift.baseline import build_baseline, save_baseline
 from keel.monitoring.alarms import alarm_set
-from keel.monitoring.capture import capture_key, capture_record
 from keel.monitoring.settings import monitoring_settings
 from keel.naming import BucketPurpose, bucket_name, model_package_group_name, pipeline_name
+from keel.serving.local import write_capture
 from keel.serving.model_package import baseline_uri
-from keel.serving.names import endpoint_capture_uri
 
 DATA_DIR = Path(__file__).resolve().parents[3] / "data" / "wine-quality"
 REGION = "us-east-1"
@@ -93,23 +90,10 @@ class World:
         return str(response["ModelPackageArn"])
 
     def write_capture(
-        self,
-        rows: Iterable[Sequence[float]],
-        *,
-        name: str = "capture",
-        now: datetime | None = None,
-        extra: Sequence[str] = (),
+        self, rows: Iterable[Sequence[float]], *, name: str = "capture", extra: Sequence[str] = ()
     ) -> str:
         """Captured requests (one CSV row each), as SageMaker writes them under the capture prefix."""
-        now = now or datetime.now(UTC)
-        lines = [
-            capture_record(row, inference_id=str(i), event_id=str(uuid.uuid4()), time=now)
-            for i, row in enumerate(rows)
-        ]
-        prefix = endpoint_capture_uri(self.config).removeprefix(f"s3://{self.reports}/")
-        key = capture_key(prefix, now, name)
-        self.s3.put_object(Bucket=self.reports, Key=key, Body="\n".join([*lines, *extra]).encode())
-        return f"s3://{self.reports}/{key}"
+        return write_capture(self.s3, self.config, rows, name=name, extra_lines=extra)
 
     def create_alarms(self) -> list[str]:
         """Keel's static-threshold alarms, exactly as specified (moto skips them in CloudFormation)."""
