@@ -34,9 +34,11 @@ local: install
 local-down: install
 	$(BIN)/keel local down
 
+# The fast suite first, then the slow end-to-end tests (marked `slow`; CI runs both).
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m slow
 
 lint: install
 	$(BIN)/ruff check .
