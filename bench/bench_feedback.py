@@ -65,6 +65,20 @@ def local_aws(account: str, region: str) -> Iterator[str]:
         process.stop(paths)
 
 
+class _CallCounter:
+    """Counts the AWS API calls of every client made from a session (what the handlers' runtimes use)."""
+
+    def __init__(self, session: Any) -> None:
+        self.count = 0
+        session.events.register("before-call", self._count)
+
+    def _count(self, **_: Any) -> None:
+        self.count += 1
+
+    def reset(self) -> None:
+        self.count = 0
+
+
 class _Clock:
     now = datetime.now(UTC)
 
@@ -146,8 +160,14 @@ def run() -> dict[str, object]:
     from keel.feedback.events import scheduled_event
     from keel.feedback.fixtures import create_feedback_resources
     from keel.feedback.names import FeedbackFunction
-    from keel.feedback.runtime import Adapters, LocalContext, PowertoolsMetricSink, build_data_trigger
-    from keel.feedback.settings import DataTriggerSettings
+    from keel.feedback.runtime import (
+        Adapters,
+        LocalContext,
+        PowertoolsMetricSink,
+        build_data_trigger,
+        build_stream_ingest,
+    )
+    from keel.feedback.settings import DataTriggerSettings, StreamIngestSettings
     from keel.naming import pipeline_name
 
     config = load_environment("local")
@@ -156,6 +176,7 @@ def run() -> dict[str, object]:
     with local_aws(config.account, config.region) as backend, Path(os.devnull).open("w") as sink:
         results["backend"] = backend
         session = boto3.session.Session(region_name=config.region)
+        calls = _CallCounter(session)
         create_feedback_resources(session, config)
         sagemaker = session.client("sagemaker")
         context = LocalContext()
@@ -172,6 +193,7 @@ def run() -> dict[str, object]:
         events = _s3_events(config, contract)
         before = _executions(sagemaker, pipeline_name(config))
         with contextlib.redirect_stdout(sink):
+            calls.reset()
             started = time.perf_counter()
             for event in events:
                 clock.now = datetime.fromisoformat(event["time"]) + timedelta(seconds=1)
@@ -188,13 +210,23 @@ def run() -> dict[str, object]:
             "expected_executions": WINDOWS,
             "seconds": round(seconds, 2),
             "events_per_s": round(len(events) / seconds, 1),
+            "aws_calls_per_event": round(calls.count / len(events), 2),
         }
 
         batch_size = config.feedback.stream_batch_size
         stream = _handler(FeedbackFunction.STREAM_INGEST, config)
+        stream.runtime.set(
+            build_stream_ingest(
+                StreamIngestSettings.from_environ(),
+                Adapters.from_session(session),
+                PowertoolsMetricSink(stream.metrics),
+                stream.logger,
+            )
+        )
         batches, valid = _kinesis_batches(config, batch_size)
         before = after
         with contextlib.redirect_stdout(sink):
+            calls.reset()
             started = time.perf_counter()
             failures = sum(
                 len(stream.lambda_handler(batch, context)["batchItemFailures"]) for batch in batches
@@ -211,5 +243,6 @@ def run() -> dict[str, object]:
             "failed_records": failures,
             "seconds": round(seconds, 2),
             "records_per_s": round(KINESIS_RECORDS / seconds, 1),
+            "aws_calls_per_batch": round(calls.count / len(batches), 2),
         }
     return results

@@ -34,6 +34,8 @@ class StackConcern(StrEnum):
     SECURITY = "Security"
     DATA = "Data"
     ML = "ML"
+    MONITORING = "Monitoring"
+    SERVING = "Serving"
 
 
 # Buckets that hold datasets: CloudTrail records data events on them and Macie classifies them.

@@ -16,7 +16,9 @@ from stacks.compliance import add_compliance_checks
 from stacks.data.stack import DataStack
 from stacks.feedback.stack import FeedbackStack
 from stacks.ml.stack import MlStack
+from stacks.monitoring.stack import MonitoringStack
 from stacks.security.stack import SecurityStack
+from stacks.serving.stack import ServingStack
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class KeelStacks:
     data: DataStack
     ml: MlStack
     feedback: FeedbackStack
+    monitoring: MonitoringStack
+    serving: ServingStack
 
 
 def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks:
@@ -79,6 +83,27 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks
         description=f"Keel {config.name}: feedback loops",
     )
     feedback.add_stack_dependency(ml)  # starts the ML stack's pipeline; writes to the data stack's buckets
+    monitoring = MonitoringStack(
+        scope,
+        stack_name(config, StackConcern.MONITORING),
+        config=config,
+        contract=contract,
+        keys=security.keys,
+        removal_policy=removal_policy,
+        alert_topic=security.alerts.topic,
+        **common(StackConcern.MONITORING),
+    )
+    monitoring.add_stack_dependency(feedback)
+    serving = ServingStack(
+        scope,
+        stack_name(config, StackConcern.SERVING),
+        config=config,
+        contract=contract,
+        keys=security.keys,
+        removal_policy=removal_policy,
+        **common(StackConcern.SERVING),
+    )
+    serving.add_stack_dependency(monitoring)  # rollback alarms exist before guarded endpoint updates
 
     for key, value in config.tags.items():
         Tags.of(scope).add(key, value)
@@ -86,9 +111,11 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks
         boundary = iam.ManagedPolicy.from_managed_policy_arn(
             security, "PermissionsBoundary", config.security.permissions_boundary_arn
         )
-        for stack in (security, data, ml, feedback):
+        for stack in (security, data, ml, feedback, monitoring, serving):
             iam.PermissionsBoundary.of(stack).apply(boundary)
-    return KeelStacks(security=security, data=data, ml=ml, feedback=feedback)
+    return KeelStacks(
+        security=security, data=data, ml=ml, feedback=feedback, monitoring=monitoring, serving=serving
+    )
 
 
 def build_app(app: App, config: EnvironmentConfig, *, compliance_checks: bool = True) -> KeelStacks:

@@ -8,7 +8,7 @@ credentials, or builds a runtime here with its own adapters (e.g. a `PipelineSta
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -223,10 +223,6 @@ class Lazy:
     def set(self, value: Any) -> None:
         """Replace the value (tests, local runner); None rebuilds it from the environment on next use."""
         self._value = value
-
-
-def environment_settings(settings_type: type[Any], environ: Mapping[str, str] | None = None) -> Any:
-    return settings_type.from_environ(environ)
 
 
 class PowertoolsMetricSink:

@@ -255,10 +255,11 @@ class Deployer:
             status = state.status if state else "deleted"
             reason = state.failure_reason if state else None
             text = f"endpoint is {status}" + (f": {reason}" if reason else "")
-        uris = self._record(outcome, pending, serving=serving, detail=text, alarm_states=alarm_states)
-        self.store.set_pending(targets.endpoint_name, None)
+        # Autoscaling first: if it fails, the event is retried with the deployment still pending.
         if in_service and self.config.settings.autoscaling:
             self.endpoints.configure_autoscaling(*self._scaling())
+        uris = self._record(outcome, pending, serving=serving, detail=text, alarm_states=alarm_states)
+        self.store.set_pending(targets.endpoint_name, None)
         result: dict[str, Any] = {"status": outcome.removeprefix("deployment-"), "records": uris}
         queued = self.store.queued(targets.endpoint_name)
         if queued is not None:

@@ -14,7 +14,7 @@ from keel.config import EnvironmentConfig
 from keel.monitoring.capture import capture_key, capture_record
 from keel.naming import KeyPurpose, endpoint_name, key_alias, partition
 from keel.serving.deploy import Deployer
-from keel.serving.model_package import ModelVersion, SageMakerModelRegistry
+from keel.serving.model_package import APPROVAL_DETAIL_TYPE, ModelVersion, SageMakerModelRegistry
 from keel.serving.names import capture_bucket, endpoint_capture_uri
 from keel.serving.runtime import build_deployer, deployer_settings
 from keel.serving.settings import ServingSettings
@@ -58,6 +58,29 @@ def local_serving(
         endpoints=service,
     )
     return LocalServing(deployer=deployer, service=service)
+
+
+def approval_event(sagemaker: Any, package_arn: str) -> dict[str, Any]:
+    """The `SageMaker Model Package State Change` event SageMaker sends for a package version (EventBridge
+    does not reach the deployer locally: the local runner hands this to `LocalServing.handle`)."""
+    package = sagemaker.describe_model_package(ModelPackageName=package_arn)
+    _, _, _, region, account, _ = package_arn.split(":", 5)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": APPROVAL_DETAIL_TYPE,
+        "source": "aws.sagemaker",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [package_arn],
+        "detail": {
+            "ModelPackageGroupName": package["ModelPackageGroupName"],
+            "ModelPackageVersion": package.get("ModelPackageVersion"),
+            "ModelPackageArn": package_arn,
+            "ModelApprovalStatus": package.get("ModelApprovalStatus"),
+        },
+    }
 
 
 def served_version(config: EnvironmentConfig, *, sagemaker: Any) -> ModelVersion | None:

@@ -4,5 +4,6 @@
 set -e
 case "$1" in
   train) shift; exec python3 -m pipeline_steps.train "$@" ;;
+  serve) shift; exec python3 -m keel.serving.inference "$@" ;;
   *) exec "$@" ;;
 esac

@@ -76,8 +76,6 @@ class SecureBucket(Construct):
             removal_policy=removal_policy,
             # Where the environment says destroy, empty the bucket on delete (else `cdk destroy` fails on a
             # non-empty bucket). Never for Object Lock buckets: their retention is the point.
-            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY
-            and object_lock_governance_days is None,
         )
         if event_bridge_notifications:
             cfn_bucket = self.bucket.node.default_child

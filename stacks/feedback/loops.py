@@ -17,9 +17,8 @@ from constructs import Construct
 from keel.config import EnvironmentConfig
 from keel.contract import DatasetContract
 from keel.feedback import patterns
-from keel.feedback.names import TRIGGER_PREFIX, FeedbackFunction, ingest_stream_name
-from keel.feedback.settings import settings_for
-from keel.naming import QUARANTINE_PREFIX, BucketPurpose, bucket_name
+from keel.feedback.names import TRIGGER_PREFIX, ingest_stream_name
+from keel.naming import QUARANTINE_PREFIX, BucketPurpose, bucket_name, glue_database_name, glue_table_name
 from stacks.compliance import acknowledge
 from stacks.feedback.function import FeedbackLambda
 
@@ -148,13 +147,14 @@ class StreamLoop(Construct):
             )
         )
         raw = bucket_name(config, BucketPurpose.RAW)
-        settings = settings_for(config, FeedbackFunction.STREAM_INGEST)
         function.allow_start_pipeline()
         function.allow_put("WriteMicroBatches", raw, [contract.landing_prefix, QUARANTINE_PREFIX], data_key)
         function.allow_put(
             "WriteTriggerRecords", bucket_name(config, BucketPurpose.REPORTS), [TRIGGER_PREFIX], artifacts_key
         )
-        function.allow_partitions(settings.glue_database, settings.glue_table, data_key)  # type: ignore[attr-defined]
+        function.allow_partitions(
+            glue_database_name(config), glue_table_name(contract.name, BucketPurpose.RAW), data_key
+        )
         function.alarm_on_queue(self.on_failure, "on-failure")
 
 

@@ -1,12 +1,17 @@
-"""Synthesize the delivery app once per test session, exactly as `cdk synth -c env=delivery` does.
+"""Synthesize the delivery app once per test run, exactly as `cdk synth -c env=delivery` does.
 
 Synth writes every template before the cdk-nag validation runs, so a finding is kept as `error` for the
-compliance test to report instead of failing every assertion test.
+compliance test to report instead of failing every assertion test. Under pytest-xdist the workers share one
+synthesis through a lock file (pytest 9 ignores `xdist_group`, so these tests may land on any worker).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,13 +21,10 @@ from aws_cdk import App
 
 from keel.config import DELIVERY_ENVIRONMENT, ENV_CONTEXT_KEY, read_cdk_context
 from stacks.delivery.app import build_delivery_app
-from stacks.delivery.stack import DeliveryStack
 
 
 @dataclass
 class SynthesizedDelivery:
-    app: App
-    stack: DeliveryStack
     outdir: Path
     error: str | None
 
@@ -58,10 +60,9 @@ class SynthesizedDelivery:
         return next(stage for stage in self.pipeline["Stages"] if stage["Name"] == name)
 
 
-def synthesize_delivery(outdir: Path, **context_overrides: Any) -> SynthesizedDelivery:
-    context = read_cdk_context() | {ENV_CONTEXT_KEY: DELIVERY_ENVIRONMENT} | context_overrides
-    app = App(context=context, outdir=str(outdir))
-    stack = build_delivery_app(app)
+def synthesize_delivery(outdir: Path) -> SynthesizedDelivery:
+    app = App(context=read_cdk_context() | {ENV_CONTEXT_KEY: DELIVERY_ENVIRONMENT}, outdir=str(outdir))
+    build_delivery_app(app)
     try:
         app.synth()
         error = None
@@ -69,9 +70,27 @@ def synthesize_delivery(outdir: Path, **context_overrides: Any) -> SynthesizedDe
         if "ValidationFailed" not in str(failure):
             raise
         error = str(failure)
-    return SynthesizedDelivery(app=app, stack=stack, outdir=outdir, error=error)
+    return SynthesizedDelivery(outdir=outdir, error=error)
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
 def delivery(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedDelivery:
-    return synthesize_delivery(tmp_path_factory.mktemp("cdk-delivery"))
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return synthesize_delivery(tmp_path_factory.mktemp("cdk-delivery"))
+    shared = tmp_path_factory.getbasetemp().parent  # the run's base directory, common to its workers
+    outdir, result = shared / "cdk-delivery", shared / "cdk-delivery.json"
+    with _exclusive(shared / "cdk-delivery.lock"):
+        if not result.exists():
+            synthesized = synthesize_delivery(outdir)
+            result.write_text(json.dumps({"error": synthesized.error}))
+    return SynthesizedDelivery(outdir=outdir, error=json.loads(result.read_text())["error"])

@@ -7,11 +7,10 @@ from __future__ import annotations
 from keel.monitoring.local_alarms import evaluate_alarm
 from keel.monitoring.names import drift_alarm_name
 from keel.monitoring.publish import publish_drift
-from keel.serving.local import local_serving, served_version
+from keel.serving.local import approval_event, local_serving, served_version
 from keel.serving.names import endpoint_capture_uri
 from keel.serving.simulated import FAILING, HEALTHY
 from tests.unit.monitoring.world import World, features, wine
-from tests.unit.serving.test_deploy_flow import approval
 
 
 def test_deploy_capture_drift_alarm(world: World) -> None:
@@ -26,10 +25,13 @@ def test_deploy_capture_drift_alarm(world: World) -> None:
     )
     white = world.register_version("exec-white")
     world.upload_baseline("exec-white", wine("white"))
-    started, settled = serving.handle(approval(world, white))
+    started, settled = serving.handle(approval_event(world.sagemaker, white))
     assert (started["status"], settled["status"]) == ("started", "succeeded")
     failing = world.register_version("exec-broken")
-    assert [r["status"] for r in serving.handle(approval(world, failing))] == ["started", "rolled-back"]
+    assert [r["status"] for r in serving.handle(approval_event(world.sagemaker, failing))] == [
+        "started",
+        "rolled-back",
+    ]
 
     version = served_version(world.config, sagemaker=world.sagemaker)
     assert version is not None and version.package_arn == white  # the rollback kept version 1

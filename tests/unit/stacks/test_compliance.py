@@ -71,15 +71,17 @@ def test_every_acknowledgment_still_matches_a_real_finding(tmp_path: Path) -> No
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
 def test_cfn_lint_reports_no_errors(synth, env_name: str) -> None:
     templates = sorted(str(p) for p in synth(env_name).outdir.glob("*.template.json"))
+    assert templates
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"  # cfn-lint 1.x has no `python -m cfnlint`
     result = subprocess.run(
-        [sys.executable, "-m", "cfnlint", "--format", "json", *templates],
-        capture_output=True,
-        text=True,
-        check=False,
+        [str(cfn_lint), "--format", "json", *templates], capture_output=True, text=True, check=False
     )
-    findings = json.loads(result.stdout or "[]")
+    # Exit code bits: 1 a lint failure/exception, 2 errors, 4 warnings, 8 informational.
+    assert not result.returncode & 1, result.stderr[-2000:]
+    findings = json.loads(result.stdout)
     unexpected = [f for f in findings if f["Rule"]["Id"] not in ACCEPTED_CFN_LINT_WARNINGS]
     assert not unexpected, json.dumps(unexpected, indent=1)[:3000]
+    assert not result.returncode & 2
 
 
 def test_acknowledgments_are_recorded_per_app(synth) -> None:

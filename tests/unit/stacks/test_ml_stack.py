@@ -21,7 +21,7 @@ def test_pipeline_definition_is_substituted_with_key_and_image_tokens(synth) -> 
     assert properties["PipelineName"] == "keel-dev-training"
     body, variables = properties["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
     definition = json.loads(body)
-    assert [step["Name"] for step in definition["Steps"]][0] == "ValidateData"
+    assert definition["Steps"][0]["Name"] == "ValidateData"
     assert set(variables) == {"ArtifactsKeyArn", "StepImageUri"}
     assert "Fn::GetStackOutput" in variables["ArtifactsKeyArn"]  # the security stack's artifacts key
     assert "Fn::Sub" in variables["StepImageUri"] or "Fn::Join" in variables["StepImageUri"]
