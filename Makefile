@@ -28,8 +28,10 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Start (or reuse) the local AWS, deploy every stack of env local, then run the scenario on it.
 local: install
 	$(BIN)/keel local up
+	$(BIN)/keel scenario
 
 local-down: install
 	$(BIN)/keel local down
