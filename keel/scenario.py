@@ -1,7 +1,8 @@
 """The local scenario behind `make local`: Keel's production loop, narrated, on the local AWS.
 
 White-wine data lands → the deployed pipeline runs through the local runner (validate, preprocess, train,
-evaluate, drift) → the model is registered; a corrupted batch lands → validation stops it and its rows are
+evaluate, drift) → the model is registered → the policy gate checks it (env local auto-approves) and the
+lineage pack is written; a corrupted batch lands → validation stops it and its rows are
 quarantined; a red-wine batch arrives → drift against the training baseline is measured. A report folder
 keeps the lineage record of each execution and the drift report (JSON + HTML with plots).
 """
@@ -29,6 +30,7 @@ Say = Callable[[str], None]
 class ScenarioSummary:
     executions: list[dict[str, Any]] = field(default_factory=list)
     drift: dict[str, Any] | None = None
+    gate: dict[str, Any] | None = None
     report_dir: str = ""
 
 
@@ -66,7 +68,7 @@ def _train(config: EnvironmentConfig, s3: Any, sagemaker: Any, data: Path, reaso
 
 
 def run_scenario(
-    config: EnvironmentConfig, *, s3: Any, sagemaker: Any, report_dir: Path, say: Say
+    config: EnvironmentConfig, *, s3: Any, sagemaker: Any, kms: Any, report_dir: Path, say: Say
 ) -> ScenarioSummary:
     summary = ScenarioSummary(report_dir=str(report_dir))
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -77,6 +79,17 @@ def run_scenario(
             config, s3, sagemaker, DATA / "winequality-white.csv", "new white-wine data landed", say
         )
         _record(summary, white, report_dir, "white")
+        if white.result.model_package_arn:
+            say("   → the policy gate evaluates the new version")
+            summary.gate = _gate(
+                config,
+                white.result.model_package_arn,
+                s3=s3,
+                sagemaker=sagemaker,
+                kms=kms,
+                report_dir=report_dir,
+                say=say,
+            )
 
         say("2. A corrupted batch lands → validation stops it, its rows are quarantined")
         corrupted = _train(
@@ -156,4 +169,26 @@ def _measure_drift(
         "drifted_features": report["drifted_features"],
         "drifted_share": report["drifted_share"],
         "html": str(out / "drift_report.html"),
+    }
+
+
+def _gate(
+    config: EnvironmentConfig, arn: str, *, s3: Any, sagemaker: Any, kms: Any, report_dir: Path, say: Say
+) -> dict[str, Any]:
+    from keel.commands.lineage import write_pack
+    from keel.gate.local import gate_registered_model
+    from keel.gate.settings import GovernanceSettings
+    from keel.lineage.pack import PackSources, build_pack
+
+    outcome = gate_registered_model(config, arn, sagemaker=sagemaker, s3=s3, kms=kms)
+    say(f"  gate decision: {outcome.decision} — {outcome.message[:120]}")
+    say(f"  evidence: {outcome.evidence_uri}")
+    pack = build_pack(PackSources(GovernanceSettings.from_config(config), sagemaker, s3), arn)
+    json_path, html_path = write_pack(pack, report_dir / f"lineage-pack-{arn.rsplit('/', 1)[-1]}")
+    say(f"  lineage pack: {html_path}")
+    return {
+        "decision": str(outcome.decision),
+        "message": outcome.message,
+        "evidence": outcome.evidence_uri,
+        "lineage_pack": str(json_path),
     }

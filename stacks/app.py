@@ -11,10 +11,12 @@ from constructs import Construct
 from keel.config import EnvironmentConfig
 from keel.contract import load_contract
 from keel.feedback.names import feedback_stack_name
+from keel.gate.settings import governance_stack_name
 from keel.naming import StackConcern, stack_name
 from stacks.compliance import add_compliance_checks
 from stacks.data.stack import DataStack
 from stacks.feedback.stack import FeedbackStack
+from stacks.governance.stack import GovernanceStack
 from stacks.ml.stack import MlStack
 from stacks.monitoring.stack import MonitoringStack
 from stacks.security.stack import SecurityStack
@@ -29,6 +31,7 @@ class KeelStacks:
     feedback: FeedbackStack
     monitoring: MonitoringStack
     serving: ServingStack
+    governance: GovernanceStack
 
 
 def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks:
@@ -83,6 +86,18 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks
         description=f"Keel {config.name}: feedback loops",
     )
     feedback.add_stack_dependency(ml)  # starts the ML stack's pipeline; writes to the data stack's buckets
+    governance = GovernanceStack(
+        scope,
+        governance_stack_name(config),
+        config=config,
+        contract=contract,
+        keys=security.keys,
+        removal_policy=removal_policy,
+        stack_name=governance_stack_name(config),
+        env=env,
+        description=f"Keel {config.name}: governance (policy gate, Macie quarantine)",
+    )
+    governance.add_stack_dependency(ml)  # gates ML's model package group; reads the data stack's buckets
     monitoring = MonitoringStack(
         scope,
         stack_name(config, StackConcern.MONITORING),
@@ -111,10 +126,16 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks
         boundary = iam.ManagedPolicy.from_managed_policy_arn(
             security, "PermissionsBoundary", config.security.permissions_boundary_arn
         )
-        for stack in (security, data, ml, feedback, monitoring, serving):
+        for stack in (security, data, ml, feedback, governance, monitoring, serving):
             iam.PermissionsBoundary.of(stack).apply(boundary)
     return KeelStacks(
-        security=security, data=data, ml=ml, feedback=feedback, monitoring=monitoring, serving=serving
+        security=security,
+        data=data,
+        ml=ml,
+        feedback=feedback,
+        monitoring=monitoring,
+        serving=serving,
+        governance=governance,
     )
 
 

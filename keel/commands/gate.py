@@ -38,7 +38,18 @@ def build_deps(config: Any, endpoint_url: str | None) -> Any:
     identity = session.client("sts", endpoint_url=endpoint).get_caller_identity().get("Arn")
     actor = Actor(kind="policy-gate", identity=identity, source="cli")
     if config.name == LOCAL_ENVIRONMENT:
-        return local_gate_deps(config, session=session, endpoint_url=endpoint, actor=actor)
+
+        def client(service: str) -> Any:
+            return session.client(service, endpoint_url=endpoint)
+
+        return local_gate_deps(
+            config,
+            sagemaker=client("sagemaker"),
+            s3=client("s3"),
+            kms=client("kms"),
+            sns=client("sns"),
+            actor=actor,
+        )
     return gate_deps(GovernanceSettings.from_config(config), session, endpoint_url=endpoint, actor=actor)
 
 

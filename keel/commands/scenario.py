@@ -20,11 +20,16 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     config = load_environment("local")
     try:
-        s3, sagemaker = client(config, "s3"), client(config, "sagemaker")
+        s3, sagemaker, kms = (client(config, service) for service in ("s3", "sagemaker", "kms"))
     except NoLocalAwsError as error:
         raise UsageError(str(error)) from None
     summary = run_scenario(
-        config, s3=s3, sagemaker=sagemaker, report_dir=args.report_dir, say=lambda line: console.print(line)
+        config,
+        s3=s3,
+        sagemaker=sagemaker,
+        kms=kms,
+        report_dir=args.report_dir,
+        say=lambda line: console.print(line),
     )
     table = Table(title="Keel local scenario")
     for column in ("run", "execution", "status", "validation", "quarantined", "accuracy", "model package"):
@@ -41,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
             (item["model_package_arn"] or "-").rsplit("/", 2)[-2:][-1],
         )
     console.print(table)
+    if summary.gate:
+        console.print(f"gate: {summary.gate['decision']} (evidence {summary.gate['evidence']})")
     if summary.drift:
         console.print(
             f"red-wine drift: {summary.drift['dataset_drift']} "

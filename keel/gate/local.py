@@ -5,8 +5,8 @@ quarantine records (no Macie ListFindings), the approver from the event detail o
 LookupEvents), and the events themselves are built here (moto emits no SageMaker or Macie events).
 
     from keel.gate.local import gate_registered_model, quarantine_object
-    outcome = gate_registered_model(config, run.result.model_package_arn, session=session, endpoint_url=url)
-    result = quarantine_object(config, bucket, key, version_id, finding_id="f-1", session=session)
+    outcome = gate_registered_model(config, arn, sagemaker=sagemaker, s3=s3, kms=kms, sns=sns)
+    result = quarantine_object(config, bucket, key, version_id, finding_id="f-1", s3=s3, sns=sns)
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from keel.config import EnvironmentConfig
 from keel.gate.approvals import NoApprovalLookup
 from keel.gate.decide import GateDeps, GateOutcome, handle_event
 from keel.gate.events import macie_finding, model_package_state_change
-from keel.gate.findings import FindingsSource, QuarantineFindingsSource, UnavailableFindingsSource
+from keel.gate.findings import FindingsSource, QuarantineFindingsSource
 from keel.gate.model import Actor
 from keel.gate.notify import SnsNotifier
-from keel.gate.runtime import gate_deps
 from keel.gate.settings import GovernanceSettings
 from keel.quarantine import quarantine
 from keel.quarantine.quarantine import QuarantineDeps, QuarantineResult
@@ -28,58 +27,43 @@ from keel.quarantine.quarantine import QuarantineDeps, QuarantineResult
 LOCAL_ACTOR = Actor(kind="policy-gate", identity="keel-local-runner", source="local")
 
 
-def _session(config: EnvironmentConfig, session: Any | None) -> Any:
-    if session is not None:
-        return session
-    import boto3
-
-    return boto3.session.Session(region_name=config.region)
-
-
 def local_gate_deps(
     config: EnvironmentConfig,
     *,
-    session: Any | None = None,
-    endpoint_url: str | None = None,
+    sagemaker: Any,
+    s3: Any,
+    kms: Any,
+    sns: Any | None = None,
     findings: FindingsSource | None = None,
     actor: Actor = LOCAL_ACTOR,
 ) -> GateDeps:
+    """Gate dependencies from boto3 clients of the local AWS; alerts go to the alert topic with `sns`."""
     settings = GovernanceSettings.from_config(config)
-    deps = gate_deps(
-        settings,
-        _session(config, session),
-        endpoint_url=endpoint_url,
-        findings=UnavailableFindingsSource("replaced below"),
+    return GateDeps(
+        settings=settings,
+        sagemaker=sagemaker,
+        s3=s3,
+        kms=kms,
+        findings=findings or QuarantineFindingsSource(s3, settings.evidence_bucket),
         approvals=NoApprovalLookup(),
+        notifier=SnsNotifier(sns, settings.alert_topic_arn) if sns is not None else None,
         actor=actor,
     )
-    deps.findings = findings or QuarantineFindingsSource(deps.s3, settings.evidence_bucket)
-    return deps
 
 
 def gate_registered_model(
     config: EnvironmentConfig,
     model_package_arn: str,
     *,
-    session: Any | None = None,
-    endpoint_url: str | None = None,
+    sagemaker: Any,
+    s3: Any,
+    kms: Any,
+    sns: Any | None = None,
     findings: FindingsSource | None = None,
 ) -> GateOutcome:
     """What the gate Lambda does when a new version is registered (the event moto does not emit)."""
-    deps = local_gate_deps(config, session=session, endpoint_url=endpoint_url, findings=findings)
+    deps = local_gate_deps(config, sagemaker=sagemaker, s3=s3, kms=kms, sns=sns, findings=findings)
     return handle_event(deps, model_package_state_change(model_package_arn, "PendingManualApproval"))
-
-
-def local_quarantine_deps(
-    config: EnvironmentConfig, *, session: Any | None = None, endpoint_url: str | None = None
-) -> QuarantineDeps:
-    settings = GovernanceSettings.from_config(config)
-    session = _session(config, session)
-    return QuarantineDeps(
-        settings=settings,
-        s3=session.client("s3", endpoint_url=endpoint_url),
-        notifier=SnsNotifier(session.client("sns", endpoint_url=endpoint_url), settings.alert_topic_arn),
-    )
 
 
 def quarantine_object(
@@ -89,12 +73,13 @@ def quarantine_object(
     version_id: str | None,
     *,
     finding_id: str,
+    s3: Any,
+    sns: Any | None = None,
     finding_type: str = "SensitiveData:S3Object/Personal",
-    session: Any | None = None,
-    endpoint_url: str | None = None,
 ) -> QuarantineResult:
     """What the quarantine Lambda does on a Macie finding for this object (Macie does not scan locally)."""
-    deps = local_quarantine_deps(config, session=session, endpoint_url=endpoint_url)
+    settings = GovernanceSettings.from_config(config)
+    notifier = SnsNotifier(sns, settings.alert_topic_arn) if sns is not None else None
     event = macie_finding(
         bucket,
         key,
@@ -104,4 +89,4 @@ def quarantine_object(
         account=config.account,
         region=config.region,
     )
-    return quarantine.handle_event(deps, event)
+    return quarantine.handle_event(QuarantineDeps(settings, s3, notifier), event)

@@ -561,14 +561,14 @@ def _deployment_history(
             for page in paginator.paginate(Bucket=bucket, Prefix=f"{DEPLOYMENT_RECORDS_PREFIX}{ref.version}/")
             for item in page.get("Contents", [])
         ]
-    except (ClientError, BotoCoreError) as error:
-        warnings.append(f"deployment records unreadable: {error}")
+    except (ClientError, BotoCoreError) as listing_error:
+        warnings.append(f"deployment records unreadable: {listing_error}")
         return []
     for key in sorted(keys):
         uri = f"s3://{bucket}/{key}"
-        record, error = _get_json(sources.s3, uri)
-        if error or not isinstance(record, dict):
-            warnings.append(f"deployment record {uri} unreadable: {error}")
+        record, problem = _get_json(sources.s3, uri)
+        if problem or not isinstance(record, dict):
+            warnings.append(f"deployment record {uri} unreadable: {problem}")
             continue
 
         def version(part: str, document: dict[str, Any] = record) -> int | None:

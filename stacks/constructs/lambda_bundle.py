@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
 import shutil
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -69,7 +71,8 @@ def bundle_lambda(name: str, *, distributions: Sequence[str] = ()) -> Path:
     target = BUNDLE_ROOT / f"{name}-{digest.hexdigest()[:16]}"
     if target.is_dir():
         return target
-    staging = target.with_name(target.name + ".tmp")
+    # Per-process staging: parallel synths (e.g. test workers) must not delete each other's copy.
+    staging = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     for source, destination in files:
         (staging / destination).parent.mkdir(parents=True, exist_ok=True)
@@ -84,4 +87,13 @@ def bundle_lambda(name: str, *, distributions: Sequence[str] = ()) -> Path:
     except OSError:
         # A concurrent synth (e.g. parallel tests) built the same content first.
         shutil.rmtree(staging, ignore_errors=True)
+    _prune(name, keep=target)
     return target
+
+
+def _prune(name: str, *, keep: Path, older_than_s: float = 3600.0) -> None:
+    """Drop this function's stale bundles (every change to keel/ makes a new one)."""
+    cutoff = time.time() - older_than_s
+    for old in BUNDLE_ROOT.glob(f"{name}-*"):
+        if old != keep and old.is_dir() and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)

@@ -22,7 +22,9 @@ from stacks.compliance import acknowledge
 from stacks.constructs.lambda_bundle import bundle_lambda
 from stacks.constructs.retention import log_retention
 
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+# The bundle copies third-party packages (pydantic-core has native code) from this Python 3.11 environment,
+# so the function runs the same Python; the newer-runtime findings are acknowledged below for that reason.
+RUNTIME = lambda_.Runtime.PYTHON_3_11
 POWERTOOLS_NAMESPACE = "Keel"
 
 
@@ -112,6 +114,13 @@ class PythonFunction(Construct):
             self.dead_letter_queue,
             "This queue is itself the dead-letter queue of the function's asynchronous invocations.",
             "Serverless-SQSRedrivePolicy",
+        )
+        acknowledge(
+            self.function,
+            "The bundle carries native wheels built for Python 3.11 (the project's pinned interpreter); "
+            "the runtime must match them until the bundle is built per runtime.",
+            "AwsSolutions-L1",
+            "Serverless-LambdaLatestVersion",
         )
         if not vpc_props:
             acknowledge(

@@ -6,8 +6,12 @@ import json
 from typing import Any
 
 import pytest
+from aws_cdk import App, Environment, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
 
-from keel.config import read_cdk_context
+from keel.config import load_environment
 from keel.contract import glue_columns, load_contract
 from keel.feedback.corrections import correction_json_schema, feedback_contract
 from keel.feedback.names import (
@@ -21,7 +25,10 @@ from keel.feedback.names import (
 )
 from keel.feedback.settings import function_environment
 from keel.naming import alert_topic_name, pipeline_name
-from tests.unit.stacks.conftest import resources, synthesize
+from stacks.feedback.function import FeedbackLambda
+from stacks.feedback.loops import DataTriggerLoop, PerformanceLoop
+from stacks.feedback.tables import FeedbackTables
+from tests.unit.stacks.conftest import resources
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -185,14 +192,56 @@ def test_permissions_are_scoped(synth: Any) -> None:
     assert '"s3:*"' not in text and "s3:DeleteObject" not in text and '"dynamodb:*"' not in text
 
 
-def test_schedule_and_no_debounce_from_config(tmp_path) -> None:
-    context = read_cdk_context()
-    local = context["keel:environments"]["local"]
-    environments = context["keel:environments"] | {
-        "local": local | {"feedback": {"retrain_schedule": "rate(7 days)", "debounce_seconds": 0}}
-    }
-    s = synthesize(tmp_path, "local", **{"keel:environments": environments})
-    rules = _rules(s.template_json(feedback_stack_name(s.config)))
-    assert [
-        r["Properties"].get("ScheduleExpression") for r in rules if "ScheduleExpression" in r["Properties"]
-    ] == ["rate(7 days)"]
+def test_schedule_and_no_debounce_from_config() -> None:
+    """Only the loops that depend on these settings, in a small stack (a whole-app synth costs seconds)."""
+    config = load_environment("local")
+    config = config.model_copy(
+        update={
+            "feedback": config.feedback.model_copy(
+                update={"retrain_schedule": "rate(7 days)", "debounce_seconds": 0}
+            )
+        }
+    )
+    stack = Stack(App(), "Loops", env=Environment(account=config.account, region=config.region))
+    key = kms.Key(stack, "Key")
+    tables = FeedbackTables(
+        stack, "Tables", config=config, data_key=key, removal_policy=RemovalPolicy.DESTROY
+    )
+    topic = sns.Topic(stack, "Topic")
+
+    def function(which: FeedbackFunction) -> FeedbackLambda:
+        return FeedbackLambda(
+            stack,
+            which.value,
+            config=config,
+            function=which,
+            description=which.value,
+            logs_key=key,
+            tables=tables,
+            alert_topic=topic,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+    DataTriggerLoop(
+        stack,
+        "Data",
+        config=config,
+        contract=load_contract(config.contract),
+        function=function(FeedbackFunction.DATA_TRIGGER),
+        data_key=key,
+        artifacts_key=key,
+    )
+    PerformanceLoop(
+        stack,
+        "Performance",
+        config=config,
+        function=function(FeedbackFunction.PERFORMANCE_TRIGGER),
+        artifacts_key=key,
+    )
+    rules = Template.from_stack(stack).find_resources("AWS::Events::Rule")
+    schedules = [
+        r["Properties"]["ScheduleExpression"]
+        for r in rules.values()
+        if "ScheduleExpression" in r["Properties"]
+    ]
+    assert schedules == ["rate(7 days)"]  # the retraining schedule, and no sweep without debounce

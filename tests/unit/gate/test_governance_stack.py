@@ -1,8 +1,14 @@
 """The governance stack next to the environment's stacks: four cdk-nag packs clean, no stale
-acknowledgment, cfn-lint without errors, and what the template must say (rules, least privilege, alarms)."""
+acknowledgment, cfn-lint without errors, and what the template must say (rules, least privilege, alarms).
+
+Until `stacks.app.build_environment` builds the governance stack, this module adds it to an app itself (two
+synths: with and without acknowledgments). Once it is wired, the module reuses the session's synth of the
+stacks tests (tests/unit/stacks/conftest.py) and their acknowledgment test covers staleness.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -17,11 +23,12 @@ from aws_cdk.assertions import Match, Template
 from keel.config import EnvironmentConfig, config_from_app, read_cdk_context
 from keel.contract import load_contract
 from keel.gate.settings import GovernanceSettings, governance_stack_name
-from stacks.app import build_environment
+from stacks.app import KeelStacks, build_environment
 from stacks.compliance import SKIP_ACKNOWLEDGMENTS_CONTEXT, acknowledgments, add_compliance_checks
 from stacks.governance.stack import GovernanceStack
 
-pytestmark = pytest.mark.xdist_group("governance-synth")
+WIRED = "governance" in {field.name for field in dataclasses.fields(KeelStacks)}
+pytestmark = pytest.mark.xdist_group("synth" if WIRED else "governance-synth")
 ENV_NAME = "prod"  # retain, deletion protection, a human approves: the production shape
 ACCEPTED_CFN_LINT_WARNINGS = {"W3005"}
 
@@ -60,6 +67,14 @@ def synthesize(outdir: Path, **context: Any) -> Synth:
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    if WIRED:
+        from tests.unit.stacks import conftest as shared
+
+        if ENV_NAME not in shared._cache:
+            shared._cache[ENV_NAME] = shared.synthesize(tmp_path_factory.mktemp(f"cdk-{ENV_NAME}"), ENV_NAME)
+        environment = shared._cache[ENV_NAME]
+        stack = environment.stacks.governance  # type: ignore[attr-defined]
+        return Synth(stack.node.root, environment.config, stack, environment.outdir)
     synthesized = synthesize(tmp_path_factory.mktemp("cdk-governance"))
     synthesized.app.synth()  # raises ValidationFailed on any unacknowledged finding of the four packs
     return synthesized
@@ -76,6 +91,8 @@ def test_the_stack_synthesizes_clean_under_the_four_packs(synth: Synth) -> None:
 
 
 def test_no_acknowledgment_of_the_stack_is_stale(tmp_path: Path) -> None:
+    if WIRED:
+        pytest.skip("covered by tests/unit/stacks/test_compliance.py (every acknowledgment of the app)")
     unacknowledged = synthesize(tmp_path, **{SKIP_ACKNOWLEDGMENTS_CONTEXT: True})
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         unacknowledged.app.synth()

@@ -202,7 +202,7 @@ def test_macie_job_covers_raw_and_feedback_on_the_configured_schedule(synth) -> 
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Runtime": "python3.14",
+            "Runtime": "python3.11",
             "ReservedConcurrentExecutions": 1,
             "TracingConfig": {"Mode": "Active"},
             "DeadLetterConfig": Match.any_value(),
