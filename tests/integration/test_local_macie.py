@@ -3,7 +3,6 @@ Python providers, checked through the Macie2 API."""
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from typing import Any
 
@@ -157,10 +156,6 @@ def test_an_unregistered_custom_resource_fails_fast(moto_server: Any) -> None:
     cfn.delete_stack(StackName=stack)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("lambdas.macie_job_provider.provider") is None,
-    reason="Keel's Macie job provider (lambdas/macie_job_provider/provider.py) is not written yet",
-)
 def test_keel_macie_job_provider_runs_locally(moto_server: Any) -> None:
     """Keel's own provider, registered for Custom::KeelMacieClassificationJob, against the local Macie.
 

@@ -24,7 +24,7 @@ from keel.config import EnvironmentConfig, config_from_app, read_cdk_context
 from keel.contract import load_contract
 from keel.gate.settings import GovernanceSettings, governance_stack_name
 from stacks.app import KeelStacks, build_environment
-from stacks.compliance import SKIP_ACKNOWLEDGMENTS_CONTEXT, acknowledgments, add_compliance_checks
+from stacks.compliance import acknowledgments, add_compliance_checks
 from stacks.governance.stack import GovernanceStack
 
 WIRED = "governance" in {field.name for field in dataclasses.fields(KeelStacks)}
@@ -88,29 +88,6 @@ def template(synth: Synth) -> Template:
 def test_the_stack_synthesizes_clean_under_the_four_packs(synth: Synth) -> None:
     records = [r for r in acknowledgments(synth.app) if r.construct_path.startswith(synth.stack.stack_name)]
     assert records and all(len(r.reason) >= 20 for r in records)
-
-
-def test_no_acknowledgment_of_the_stack_is_stale(tmp_path: Path) -> None:
-    if WIRED:
-        pytest.skip("covered by tests/unit/stacks/test_compliance.py (every acknowledgment of the app)")
-    unacknowledged = synthesize(tmp_path, **{SKIP_ACKNOWLEDGMENTS_CONTEXT: True})
-    with pytest.raises(RuntimeError, match="ValidationFailed"):
-        unacknowledged.app.synth()
-    report = json.loads((tmp_path / "validation-report.json").read_text())
-    findings = {
-        (violation["ruleName"], construct["constructPath"])
-        for plugin in report["pluginReports"]
-        for violation in plugin.get("violations", [])
-        for construct in violation["violatingConstructs"]
-    }
-    name = unacknowledged.stack.stack_name
-    records = [r for r in acknowledgments(unacknowledged.app) if r.construct_path.startswith(name)]
-    stale = [
-        (r.rule_id, r.construct_path)
-        for r in records
-        if not any(rule == r.rule_id and path.startswith(r.construct_path) for rule, path in findings)
-    ]
-    assert records and not stale, stale
 
 
 def test_cfn_lint_reports_no_errors(synth: Synth) -> None:

@@ -15,8 +15,7 @@ from keel.contract import load_contract
 from keel.monitoring.alarms import alarm_set
 from keel.monitoring.runtime_settings import PublisherSettings, publisher_settings
 from keel.monitoring.settings import monitoring_settings
-from stacks.compliance import PACKS, acknowledgments
-from tests.unit.monitoring.synth import XDIST_GROUP, Synthesized, findings_without_acknowledgments, wired
+from tests.unit.monitoring.synth import XDIST_GROUP, Synthesized
 
 pytestmark = pytest.mark.xdist_group(XDIST_GROUP)
 TOPIC = "arn:aws:sns:eu-west-1:111111111111:keel-dev-alerts"
@@ -242,25 +241,3 @@ def test_cfn_lint_reports_no_errors(keel_synth: Synthesized) -> None:
     assert [f for f in findings if f["Rule"]["Id"] not in ACCEPTED_CFN_LINT_WARNINGS] == []
 
 
-@pytest.mark.skipif(
-    wired(), reason="wired into stacks/app.py: tests/unit/stacks/test_compliance.py checks them"
-)
-def test_every_acknowledgment_of_these_stacks_still_matches_a_finding(tmp_path: Path) -> None:
-    app, findings = findings_without_acknowledgments(tmp_path, "dev")
-    report = json.loads((tmp_path / "validation-report.json").read_text())
-    assert {r["pluginName"] for r in report["pluginReports"]} == set(PACKS), "a pack did not run"
-    mine = [
-        r
-        for r in acknowledgments(app)
-        if r.construct_path.split("/")[0].endswith(("-Monitoring", "-Serving"))
-    ]
-    assert mine
-    stale = [
-        (r.rule_id, r.construct_path)
-        for r in mine
-        if not any(
-            rule == r.rule_id and (path == r.construct_path or path.startswith(r.construct_path + "/"))
-            for rule, path in findings
-        )
-    ]
-    assert stale == []
