@@ -34,6 +34,8 @@ class StackConcern(StrEnum):
     SECURITY = "Security"
     DATA = "Data"
     ML = "ML"
+    FEEDBACK = "Feedback"
+    GOVERNANCE = "Governance"
     MONITORING = "Monitoring"
     SERVING = "Serving"
 
@@ -47,6 +49,11 @@ QUARANTINE_PREFIX = "quarantine/"
 
 def stack_name(config: EnvironmentConfig, concern: StackConcern) -> str:
     return f"Keel-{config.name}-{concern.value}"
+
+
+def lambda_function_name(config: EnvironmentConfig, handler_name: str) -> str:
+    """Physical name of the Lambda whose code is `lambdas/<handler_name>/`."""
+    return f"{config.prefix}-{handler_name.replace('_', '-')}"
 
 
 def bucket_name(config: EnvironmentConfig, purpose: BucketPurpose) -> str:

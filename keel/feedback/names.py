@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from keel.config import EnvironmentConfig
-from keel.naming import AlarmKind, alarm_name, alarm_prefix
+from keel.naming import AlarmKind, StackConcern, alarm_name, alarm_prefix, lambda_function_name, stack_name
 
 # Alarm families whose ALARM state starts a retraining.
 RETRAIN_ALARM_KINDS = (AlarmKind.DRIFT, AlarmKind.MODEL_QUALITY)
@@ -44,13 +44,11 @@ class FeedbackFunction(StrEnum):
 
 
 def feedback_stack_name(config: EnvironmentConfig) -> str:
-    """As `keel.naming.stack_name` spells it (to move there as StackConcern.FEEDBACK)."""
-    return f"Keel-{config.name}-Feedback"
+    return stack_name(config, StackConcern.FEEDBACK)
 
 
 def function_name(config: EnvironmentConfig, function: FeedbackFunction) -> str:
-    """The physical name (as `stacks.constructs.python_function.PythonFunction` derives it)."""
-    return f"{config.prefix}-{function.value.replace('_', '-')}"
+    return lambda_function_name(config, function.value)
 
 
 def idempotency_table_name(config: EnvironmentConfig) -> str:

@@ -19,12 +19,14 @@ from keel.naming import (
     MACIE_BUCKETS,
     BucketPurpose,
     KeyPurpose,
+    StackConcern,
     alert_topic_name,
     bucket_name,
     key_alias,
     model_package_group_name,
     partition,
     pipeline_name,
+    stack_name,
 )
 
 ENV_PREFIX = "KEEL_GOV_"
@@ -41,7 +43,7 @@ def idempotency_table_name(config: EnvironmentConfig) -> str:
 
 
 def governance_stack_name(config: EnvironmentConfig) -> str:
-    return f"Keel-{config.name}-Governance"
+    return stack_name(config, StackConcern.GOVERNANCE)
 
 
 class GovernanceSettings(BaseModel):

@@ -18,6 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from keel.config import EnvironmentConfig
+from keel.naming import lambda_function_name
 from stacks.compliance import acknowledge
 from stacks.constructs.lambda_bundle import bundle_lambda
 from stacks.constructs.retention import log_retention
@@ -45,7 +46,7 @@ class PythonFunction(Construct):
         distributions: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        function_name = f"{config.prefix}-{handler_name.replace('_', '-')}"
+        function_name = lambda_function_name(config, handler_name)
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
