@@ -28,9 +28,9 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Start (or reuse) the local AWS, deploy every stack of env local, then run the scenario on it.
+# Start an empty local AWS (replacing a running one), deploy every stack of env local, run the scenario.
 local: install
-	$(BIN)/keel local up
+	$(BIN)/keel local up --fresh
 	$(BIN)/keel scenario
 
 local-down: install

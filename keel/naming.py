@@ -44,6 +44,9 @@ class StackConcern(StrEnum):
 DATA_EVENT_BUCKETS = (BucketPurpose.RAW, BucketPurpose.CURATED, BucketPurpose.FEEDBACK)
 MACIE_BUCKETS = (BucketPurpose.RAW, BucketPurpose.FEEDBACK)
 
+# The InputObjectVersion of an execution that reads the current version of every object under its input
+# URI (a folder, or an unversioned object); SageMaker refuses empty customer-metadata values.
+LATEST_VERSIONS = "latest"
 QUARANTINE_PREFIX = "quarantine/"
 
 

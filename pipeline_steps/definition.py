@@ -22,6 +22,7 @@ from typing import Any
 from keel.config import EnvironmentConfig
 from keel.contract import DatasetContract
 from keel.naming import (
+    LATEST_VERSIONS,
     BucketPurpose,
     bucket_name,
     job_role_name,
@@ -134,7 +135,7 @@ def build_pipeline(config: EnvironmentConfig, contract: DatasetContract, targets
     input_uri = ParameterString(
         "InputDataUri", default_value=f"s3://{targets.raw_bucket}/{contract.landing_prefix}"
     )
-    input_version = ParameterString("InputObjectVersion", default_value="")
+    input_version = ParameterString("InputObjectVersion", default_value=LATEST_VERSIONS)
     trigger = ParameterString("TriggerReason", default_value="manual")
     min_accuracy = ParameterFloat("MinAccuracy", default_value=thresholds.min_accuracy)
     max_psi = ParameterFloat("MaxFeaturePsi", default_value=thresholds.max_feature_psi)

@@ -27,6 +27,9 @@ def register(subparsers: Any) -> None:
     up.add_argument("--no-deploy", action="store_true", help="only start (or reuse) the server")
     up.add_argument("--port", type=int, help="port for a new server (default: a free port)")
     up.add_argument(
+        "--fresh", action="store_true", help="replace a running server: start from an empty local AWS"
+    )
+    up.add_argument(
         "--output", type=Path, default=OUTPUT_DIR, help="CDK output directory (default: cdk.out.local)"
     )
     up.add_argument("stacks", nargs="*", metavar="STACK", help="stacks to deploy (default: all)")
@@ -82,6 +85,12 @@ def up_command(args: argparse.Namespace) -> int:
             f"no CDK app at {APP_FILE}; use `keel local up --no-deploy` to only start the server"
         )
     paths = process.default_paths()
+    if args.fresh:
+        try:
+            if process.stop(paths):
+                _say("local AWS stopped: starting from an empty one (--fresh)")
+        except process.LocalServerError as error:
+            raise UsageError(str(error)) from None
     previous = process.status(paths)
     try:
         server, started = process.start(

@@ -1,67 +1,68 @@
-"""`keel scenario`: run Keel's production loop on the local AWS (`make local` runs it after deploying)."""
+"""`keel scenario`: run Keel's production loop on the deployed local platform (`make local` runs it after
+`keel local up`); prints the summary tables and where the report folder is."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from keel.cli import UsageError
 from keel.config import PROJECT_ROOT
 
 
+def outcome_problems(summary: Any) -> list[str]:
+    """What the scenario expected and did not see (empty: the loop worked end to end)."""
+    problems = []
+    labels = {e["label"]: e for e in summary.executions}
+    white, corrupted = labels.get("white"), labels.get("corrupted")
+    if not white or white["status"] != "Succeeded" or not white["model_package_arn"]:
+        problems.append("the white-wine run did not register a model version")
+    if not summary.deployments:
+        problems.append("no version was deployed")
+    if not (summary.drift and summary.drift["dataset_drift"]):
+        problems.append("no drift was detected on red-wine traffic")
+    if not (summary.retrain and summary.retrain.get("execution_id")):
+        problems.append("the drift alarm did not start a retraining")
+    if not corrupted or corrupted["status"] != "Failed" or not corrupted["quarantined_rows"]:
+        problems.append("the corrupted batch was not stopped with its rows quarantined")
+    if len(summary.feedback) < 2 or any(f["metric_accuracy"] is None for f in summary.feedback):
+        problems.append("reviewer feedback did not publish the model-quality metric")
+    return problems
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
 
-    from keel.aws import NoLocalAwsError, client
+    from keel.aws import NoLocalAwsError, local_endpoint
     from keel.config import load_environment
-    from keel.scenario import run_scenario
+    from keel.scenario import LocalPlatform, run_scenario
+    from keel.scenario.lambdas import FunctionNotDeployedError
+    from keel.scenario.tables import summary_tables
 
     console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=160)  # a log file or CI: no 80-column wrapping
     config = load_environment("local")
     try:
-        s3, sagemaker, kms = (client(config, service) for service in ("s3", "sagemaker", "kms"))
+        platform = LocalPlatform.connect(config, local_endpoint(), args.report_dir / "lambda-logs")
     except NoLocalAwsError as error:
         raise UsageError(str(error)) from None
-    summary = run_scenario(
-        config,
-        s3=s3,
-        sagemaker=sagemaker,
-        kms=kms,
-        report_dir=args.report_dir,
-        say=lambda line: console.print(line),
-    )
-    table = Table(title="Keel local scenario")
-    for column in ("run", "execution", "status", "validation", "quarantined", "accuracy", "model package"):
-        table.add_column(column)
-    for item in summary.executions:
-        accuracy = item["accuracy"]
-        table.add_row(
-            item["label"],
-            item["execution_id"],
-            item["status"],
-            str(item["validation_passed"]),
-            str(item["quarantined_rows"]),
-            f"{accuracy:.3f}" if accuracy is not None else "-",
-            (item["model_package_arn"] or "-").rsplit("/", 2)[-2:][-1],
+    try:
+        summary = run_scenario(
+            platform, report_dir=args.report_dir, say=lambda line: console.print(line, soft_wrap=True)
         )
-    console.print(table)
-    if summary.gate:
-        console.print(f"gate: {summary.gate['decision']} (evidence {summary.gate['evidence']})")
-    if summary.drift:
-        console.print(
-            f"red-wine drift: {summary.drift['dataset_drift']} "
-            f"({', '.join(summary.drift['drifted_features'])})"
-        )
-    console.print(f"report folder: {summary.report_dir}")
-    white = summary.executions[0] if summary.executions else {}
-    corrupted = summary.executions[1] if len(summary.executions) > 1 else {}
-    ok = (
-        white.get("status") == "Succeeded"
-        and corrupted.get("status") == "Failed"
-        and bool(summary.drift and summary.drift["dataset_drift"])
-    )
-    return 0 if ok else 1
+    except FunctionNotDeployedError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        platform.close()
+    for table in summary_tables(summary):
+        console.print(table)
+    console.print(f"report folder: {summary.report_dir} (summary.json, lineage, drift reports, Lambda logs)")
+    problems = outcome_problems(summary)
+    for problem in problems:
+        console.print(f"[red]not as expected:[/red] {problem}")
+    return 1 if problems else 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

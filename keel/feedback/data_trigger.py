@@ -35,6 +35,7 @@ from keel.feedback.quarantine import Quarantine
 from keel.feedback.settings import DataTriggerSettings
 from keel.feedback.state import FILL_GRACE_SECONDS, LandedObject, StateStore, Window
 from keel.lineage.record import Trigger
+from keel.naming import LATEST_VERSIONS
 
 SOURCE = "s3-event"
 QUARANTINE_SOURCE = "data-trigger"
@@ -81,7 +82,7 @@ def window_input(raw_bucket: str, contract: DatasetContract, objects: list[Lande
     """(InputDataUri, InputObjectVersion): the object itself, or the deepest folder holding all objects."""
     if len(objects) == 1:
         only = objects[0]
-        return only.uri, only.version_id or ""
+        return only.uri, only.version_id or LATEST_VERSIONS
     common: list[str] = []
     for segments in zip(*(o.key.split("/")[:-1] for o in objects), strict=False):
         if len(set(segments)) != 1:
@@ -90,7 +91,7 @@ def window_input(raw_bucket: str, contract: DatasetContract, objects: list[Lande
     folder = "/".join(common) + "/"
     if not folder.startswith(contract.landing_prefix):
         folder = contract.landing_prefix
-    return f"s3://{raw_bucket}/{folder}", ""
+    return f"s3://{raw_bucket}/{folder}", LATEST_VERSIONS
 
 
 @dataclass

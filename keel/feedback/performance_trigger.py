@@ -25,6 +25,7 @@ from keel.feedback.quarantine import Quarantine
 from keel.feedback.settings import PerformanceTriggerSettings
 from keel.feedback.state import StateStore
 from keel.lineage.record import Trigger
+from keel.naming import LATEST_VERSIONS
 
 QUARANTINE_SOURCE = "performance-trigger"
 
@@ -120,7 +121,7 @@ class PerformanceTrigger:
                 trigger=Trigger.model_validate(request["trigger"]),
                 parameters={
                     "InputDataUri": f"s3://{self.settings.raw_bucket}/{self.contract.landing_prefix}",
-                    "InputObjectVersion": "",
+                    "InputObjectVersion": LATEST_VERSIONS,
                 },
                 idempotency_key=f"performance#{event_id}",
             )

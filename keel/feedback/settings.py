@@ -28,6 +28,7 @@ from keel.naming import (
     glue_table_name,
     pipeline_name,
 )
+from keel.serving.names import endpoint_capture_uri
 
 ENV_PREFIX = "KEEL_"
 
@@ -157,6 +158,7 @@ def settings_for(config: EnvironmentConfig, function: FeedbackFunction) -> _Sett
             "glue_database": glue_database_name(config),
             "glue_table": glue_table_name(config.contract, BucketPurpose.FEEDBACK),
             "metrics_namespace": METRICS_NAMESPACE,
+            "capture_uri": endpoint_capture_uri(config),
         },
     }
     return SETTINGS[function].model_validate(common | specific[function])

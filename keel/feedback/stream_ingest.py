@@ -35,6 +35,7 @@ from keel.feedback.records import render_csv, validate_record
 from keel.feedback.settings import StreamIngestSettings
 from keel.feedback.state import StateStore, TrainingState
 from keel.lineage.record import Trigger
+from keel.naming import LATEST_VERSIONS
 
 SOURCE = "kinesis"
 QUARANTINE_SOURCE = "stream-ingest"
@@ -210,7 +211,7 @@ class StreamIngest:
             "trigger": trigger.model_dump(mode="json"),
             "parameters": {
                 "InputDataUri": f"s3://{self.settings.raw_bucket}/{self.contract.landing_prefix}",
-                "InputObjectVersion": "",
+                "InputObjectVersion": LATEST_VERSIONS,
             },
         }
         try:

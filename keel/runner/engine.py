@@ -12,10 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from keel.runner import s3io
+from keel.runner.execution_status import report_execution_status
 from keel.runner.expressions import ExecutionContext, ExpressionError, evaluate, evaluate_condition
 from keel.runner.jobs import JobFailedError, JobResult, run_processing, run_training
 
 Progress = Callable[[str, str, str], None]  # (step name, status, detail)
+
+
+def _pipeline_and_execution(execution_arn: str) -> tuple[str, str]:
+    """`arn:...:pipeline/<name>/execution/<id>` -> (name, id), or a clear error."""
+    resource = execution_arn.split(":", 5)[-1]
+    parts = resource.split("/")
+    if len(parts) != 4 or parts[0] != "pipeline" or parts[2] != "execution":
+        raise ValueError(f"not a pipeline execution ARN: {execution_arn!r}")
+    return parts[1], parts[3]
 
 
 def _now() -> str:
@@ -64,19 +74,39 @@ class LocalPipelineRunner:
     def run(
         self, pipeline_name: str, parameters: dict[str, Any] | None = None, *, display_name: str | None = None
     ) -> RunResult:
-        import hashlib
+        """Start an execution of the deployed pipeline with these parameters, then execute it."""
+        return self.execute(self.start(pipeline_name, parameters, display_name=display_name))
 
-        described = self.sagemaker.describe_pipeline(PipelineName=pipeline_name)
-        definition_text = described["PipelineDefinition"]
-        definition = json.loads(definition_text)
+    def start(
+        self, pipeline_name: str, parameters: dict[str, Any] | None = None, *, display_name: str | None = None
+    ) -> str:
+        """StartPipelineExecution with every parameter resolved (defaults filled in); the execution ARN."""
+        definition = json.loads(
+            self.sagemaker.describe_pipeline(PipelineName=pipeline_name)["PipelineDefinition"]
+        )
         resolved = self._parameters(definition, parameters or {})
         started = self.sagemaker.start_pipeline_execution(
             PipelineName=pipeline_name,
             PipelineExecutionDisplayName=display_name or "keel-local-run",
             PipelineParameters=[{"Name": k, "Value": str(v)} for k, v in resolved.items()],
         )
-        execution_arn = started["PipelineExecutionArn"]
-        execution_id = execution_arn.rsplit("/", 1)[-1]
+        return str(started["PipelineExecutionArn"])
+
+    def execute(self, execution_arn: str) -> RunResult:
+        """Run the steps of an execution started in the service (by a trigger, or `start`): its definition
+        as it was when it started, its parameters; the outcome is reported back to the service."""
+        import hashlib
+
+        pipeline_name, execution_id = _pipeline_and_execution(execution_arn)
+        described = self.sagemaker.describe_pipeline(PipelineName=pipeline_name)
+        definition_text = self.sagemaker.describe_pipeline_definition_for_execution(
+            PipelineExecutionArn=execution_arn
+        )["PipelineDefinition"]
+        definition = json.loads(definition_text)
+        given = self.sagemaker.list_pipeline_parameters_for_execution(PipelineExecutionArn=execution_arn)
+        resolved = self._parameters(
+            definition, {p["Name"]: p["Value"] for p in given.get("PipelineParameters", [])}
+        )
         context = ExecutionContext(
             parameters=resolved,
             execution={
@@ -132,6 +162,9 @@ class LocalPipelineRunner:
                 load_property_file(*name)
             except Exception:  # noqa: S112 - a step that did not run has no property file
                 continue
+        report_execution_status(
+            self.sagemaker, execution_arn, "Failed" if failure else "Succeeded", failure_reason=failure
+        )
         return RunResult(
             pipeline_name=pipeline_name,
             pipeline_arn=described["PipelineArn"],

@@ -66,20 +66,46 @@ def run_training(
     workdir: Path | None = None,
     progress: Progress | None = None,
 ) -> LocalRun:
+    """Start an execution on `data_uri` (as `keel run-pipeline` does) and run it locally."""
     split_uri(data_uri)  # validates the URI early, with a clear message
     trigger = trigger or Trigger(reason="manual run", source="cli")
     given = {"InputDataUri": data_uri, "TriggerReason": trigger.reason, **(parameters or {})}
     if data_version:
         given["InputObjectVersion"] = data_version
+    runner = LocalPipelineRunner(sagemaker=sagemaker, s3=s3, workdir=Path(), progress=progress)
+    execution_arn = runner.start(
+        pipeline_name(config),
+        given,
+        display_name=f"keel-{trigger.source}-{datetime.now(UTC):%Y%m%dT%H%M%S}",
+    )
+    return execute_training(
+        config,
+        sagemaker=sagemaker,
+        s3=s3,
+        execution_arn=execution_arn,
+        trigger=trigger,
+        workdir=workdir,
+        progress=progress,
+    )
+
+
+def execute_training(
+    config: EnvironmentConfig,
+    *,
+    sagemaker: Any,
+    s3: Any,
+    execution_arn: str,
+    trigger: Trigger,
+    workdir: Path | None = None,
+    progress: Progress | None = None,
+) -> LocalRun:
+    """Run the steps of a started execution (e.g. one a trigger started) locally, then write its lineage
+    record to the reports bucket."""
     with tempfile.TemporaryDirectory(prefix="keel-run-") as scratch:
         runner = LocalPipelineRunner(
             sagemaker=sagemaker, s3=s3, workdir=workdir or Path(scratch), progress=progress
         )
-        result = runner.run(
-            pipeline_name(config),
-            given,
-            display_name=f"keel-{trigger.source}-{datetime.now(UTC):%Y%m%dT%H%M%S}",
-        )
+        result = runner.execute(execution_arn)
     record = lineage_record(config, result, trigger)
     reports_bucket = bucket_name(config, BucketPurpose.REPORTS)
     key = record_key(result.execution_id)

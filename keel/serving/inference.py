@@ -62,10 +62,10 @@ def predict(model: Any, features: Sequence[str], body: bytes, content_type: str)
         rows = parse_rows(body, content_type, features)
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError) as error:
         raise BadRequestError(str(error)) from None
-    predictions = [
-        p.item() if hasattr(p, "item") else p
-        for p in model.predict(pd.DataFrame(rows, columns=list(features)))
-    ]
+    # Named columns only for a model fitted with names: sklearn warns (and may misalign) otherwise.
+    frame = pd.DataFrame(rows, columns=list(features))
+    inputs = frame if hasattr(model, "feature_names_in_") else frame.to_numpy()
+    predictions = [p.item() if hasattr(p, "item") else p for p in model.predict(inputs)]
     if "json" in content_type:
         return json.dumps(predictions).encode(), "application/json"
     return "\n".join(str(p) for p in predictions).encode() + b"\n", "text/csv"

@@ -26,7 +26,9 @@ from keel.naming import (
     bucket_name,
     glue_database_name,
     glue_table_name,
+    partition,
 )
+from keel.serving.names import endpoint_capture_uri
 from stacks.compliance import acknowledge
 from stacks.constructs.retention import log_retention
 from stacks.data.catalog import csv_table_input
@@ -74,6 +76,7 @@ class HumanFeedbackLoop(Construct):
         contract: DatasetContract,
         function: FeedbackLambda,
         data_key: kms.IKey,
+        artifacts_key: kms.IKey,
         logs_key: kms.IKey,
         removal_policy: RemovalPolicy,
     ) -> None:
@@ -88,6 +91,18 @@ class HumanFeedbackLoop(Construct):
             "StoreCorrections", feedback_bucket, [CORRECTIONS_PREFIX, QUARANTINE_PREFIX], data_key
         )
         function.allow_put("MergeIntoTrainingData", raw, [contract.landing_prefix], data_key)
+        # A correction joins training data with the model input captured at inference time.
+        reports = bucket_name(config, BucketPurpose.REPORTS)
+        capture_prefix = endpoint_capture_uri(config).removeprefix(f"s3://{reports}/")
+        function.allow_get("ReadDataCapture", reports, [capture_prefix], artifacts_key)
+        function.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListDataCapture",
+                actions=["s3:ListBucket"],
+                resources=[f"arn:{partition(config)}:s3:::{reports}"],
+                conditions={"StringLike": {"s3:prefix": [f"{capture_prefix}*"]}},
+            )
+        )
         function.allow_partitions(database, table_name, data_key)
         function.role.add_to_policy(
             iam.PolicyStatement(

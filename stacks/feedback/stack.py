@@ -104,6 +104,7 @@ class FeedbackStack(Stack):
             contract=contract,
             function=self.functions[FeedbackFunction.FEEDBACK_INGEST],
             data_key=keys.data,
+            artifacts_key=keys.artifacts,
             logs_key=keys.logs,
             removal_policy=removal_policy,
         )

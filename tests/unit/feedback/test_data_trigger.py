@@ -12,7 +12,7 @@ from keel.feedback.events import s3_object_created_event, scheduled_event
 from keel.feedback.names import FeedbackFunction
 from keel.feedback.settings import settings_for
 from keel.feedback.state import LandedObject
-from keel.naming import QUARANTINE_PREFIX
+from keel.naming import LATEST_VERSIONS, QUARANTINE_PREFIX
 from tests.unit.feedback.conftest import Aws, FlakyStarter, throttling
 
 LANDING = "landing/wine_quality/"
@@ -83,7 +83,7 @@ def test_objects_within_the_window_start_one_execution_listing_every_object(aws:
     assert (
         parameters["InputDataUri"] == f"s3://{trigger.settings.raw_bucket}/{LANDING}ingest_date=2026-11-02/"
     )
-    assert parameters["InputObjectVersion"] == ""
+    assert parameters["InputObjectVersion"] == LATEST_VERSIONS
     assert parameters["TriggerReason"].startswith("4 object(s) landed")
     execution_id = started[0].rsplit("/", 1)[-1]
     record = json.loads(aws.read(trigger.settings.reports_bucket, f"lineage/triggers/{execution_id}.json"))

@@ -1,0 +1,122 @@
+"""The deployed local platform as the scenario drives it: service clients of the local AWS, Keel's Lambda
+functions invoked in-process, the policy gate, the deployer with its simulated endpoint service, the endpoint
+answering requests, and an on-call inbox subscribed to the alert topic."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from keel.aws import client
+from keel.config import EnvironmentConfig
+from keel.gate.settings import GovernanceSettings
+from keel.scenario.endpoint import LocalEndpoint
+from keel.scenario.lambdas import LocalLambdas
+from keel.serving.local import LocalServing, local_serving
+
+INBOX_QUEUE = "keel-local-scenario-inbox"
+
+
+@dataclass
+class Clients:
+    s3: Any
+    sagemaker: Any
+    kms: Any
+    sns: Any
+    sqs: Any
+    cloudwatch: Any
+    autoscaling: Any
+    lambda_: Any
+
+    @classmethod
+    def of(cls, config: EnvironmentConfig, endpoint_url: str) -> Clients:
+        def make(service: str) -> Any:
+            return client(config, service, endpoint_url=endpoint_url)
+
+        return cls(
+            s3=make("s3"),
+            sagemaker=make("sagemaker"),
+            kms=make("kms"),
+            sns=make("sns"),
+            sqs=make("sqs"),
+            cloudwatch=make("cloudwatch"),
+            autoscaling=make("application-autoscaling"),
+            lambda_=make("lambda"),
+        )
+
+
+@dataclass
+class AlertInbox:
+    """An SQS queue subscribed to Keel's alert topic: what the on-call engineer would receive by e-mail."""
+
+    sqs: Any
+    queue_url: str
+    received: list[dict[str, Any]]
+
+    @classmethod
+    def subscribe(cls, clients: Clients, topic_arn: str) -> AlertInbox:
+        url = clients.sqs.create_queue(QueueName=INBOX_QUEUE)["QueueUrl"]
+        arn = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        clients.sqs.purge_queue(QueueUrl=url)
+        subscribed = clients.sns.list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
+        if not any(s.get("Endpoint") == arn for s in subscribed):
+            clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+        return cls(sqs=clients.sqs, queue_url=url, received=[])
+
+    def collect(self) -> list[dict[str, Any]]:
+        """Alerts delivered since the last call (subject, message, time)."""
+        new: list[dict[str, Any]] = []
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not messages:
+                break
+            for message in messages:
+                body = json.loads(message["Body"])
+                new.append(
+                    {
+                        "subject": body.get("Subject") or "",
+                        "message": body.get("Message", ""),
+                        "received": datetime.now(UTC).isoformat(timespec="seconds"),
+                    }
+                )
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        self.received.extend(new)
+        return new
+
+
+@dataclass
+class LocalPlatform:
+    config: EnvironmentConfig
+    clients: Clients
+    lambdas: LocalLambdas
+    serving: LocalServing
+    endpoint: LocalEndpoint
+    inbox: AlertInbox
+
+    @classmethod
+    def connect(cls, config: EnvironmentConfig, endpoint_url: str, log_dir: Path) -> LocalPlatform:
+        clients = Clients.of(config, endpoint_url)
+        return cls(
+            config=config,
+            clients=clients,
+            lambdas=LocalLambdas(config, clients.lambda_, endpoint_url, log_dir),
+            serving=local_serving(
+                config,
+                sagemaker=clients.sagemaker,
+                s3=clients.s3,
+                cloudwatch=clients.cloudwatch,
+                autoscaling=clients.autoscaling,
+            ),
+            endpoint=LocalEndpoint(config, clients.sagemaker, clients.s3),
+            inbox=AlertInbox.subscribe(clients, GovernanceSettings.from_config(config).alert_topic_arn),
+        )
+
+    def close(self) -> None:
+        self.lambdas.close()

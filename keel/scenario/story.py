@@ -1,0 +1,506 @@
+"""The local scenario behind `make local`: Keel's production loop, narrated, on the deployed local platform.
+
+1. White-wine data lands in the raw bucket → the data trigger (debounced) starts the pipeline → the local
+   runner executes it (validate, preprocess, train, evaluate, drift) → the version is registered → the policy
+   gate approves it (env local auto-approves) → the deployer puts it on the endpoint with data capture →
+   white-wine requests are answered and captured.
+2. Red-wine requests arrive → the drift check finds drift against the served version's training baseline →
+   the drift alarm goes to ALARM → the performance trigger retrains → the new version is gated (and deployed
+   when approved).
+3. A corrupted batch lands → the data trigger starts a run → validation stops it, its bad rows are
+   quarantined → the pipeline metrics put the data-validation alarm in ALARM → the alert reaches the inbox.
+4. Reviewers label served predictions (a file in the feedback bucket) → the feedback loop stores the
+   corrections, merges them into training data and publishes the model-quality metric, which moves.
+
+Every Lambda step runs the deployed function's handler in-process (`keel.scenario.lambdas`); every execution
+is started in the service and run by the local runner; the report folder keeps each execution's lineage
+record, each version's lineage pack, the drift reports and the Lambda logs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from keel.config import PROJECT_ROOT, EnvironmentConfig
+from keel.contract import load_contract
+from keel.feedback.events import alarm_state_change_event, s3_object_created_event, scheduled_event
+from keel.feedback.lineage import TriggerRecord, trigger_record_key
+from keel.feedback.names import INCOMING_PREFIX, FeedbackFunction
+from keel.lineage.record import Trigger, to_json
+from keel.monitoring.local_alarms import evaluate_alarm
+from keel.monitoring.names import Alarm, drift_alarm_name, system_alarm_name
+from keel.monitoring.pipeline_events import pipeline_status_event
+from keel.monitoring.publish import publish_drift
+from keel.naming import BucketPurpose, bucket_name, lambda_function_name, model_package_group_name
+from keel.runner.local_run import LocalRun, execute_training, land_file
+from keel.runner.s3io import download, list_objects
+from keel.scenario.endpoint import Prediction
+from keel.scenario.platform import LocalPlatform
+from keel.serving.local import approval_event, served_version
+from keel.serving.names import endpoint_capture_uri
+
+DATA = PROJECT_ROOT / "data" / "wine-quality"
+WHITE, RED = DATA / "winequality-white.csv", DATA / "winequality-red.csv"
+Say = Callable[[str], None]
+TRAFFIC_ROWS = 300  # requests per traffic batch; the drift check needs `min_capture_rows` (100)
+REVIEWED = 60  # predictions reviewers label per batch
+WINDOW_TIMEOUT_SECONDS = 120
+DRIFT_PUBLISHER = "drift_publisher"
+
+
+@dataclass
+class ScenarioSummary:
+    executions: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    drift: dict[str, Any] | None = None
+    retrain: dict[str, Any] | None = None
+    feedback: list[dict[str, Any]] = field(default_factory=list)
+    alarms: dict[str, str] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    lambda_invocations: dict[str, int] = field(default_factory=dict)
+    report_dir: str = ""
+    started: str = ""
+    ended: str = ""
+
+    def execution(self, label: str) -> dict[str, Any]:
+        return next(e for e in self.executions if e["label"] == label)
+
+
+def corrupted_batch(source: Path, target: Path, rows: int = 300) -> Path:
+    """A batch with typical upstream breakage: a text value in a numeric column, an impossible value."""
+    lines = source.read_text(encoding="utf-8").splitlines()
+    batch = [lines[0], *lines[1 : rows + 1]]
+    fields = batch[3].split(",")
+    fields[0] = "n/a"
+    batch[3] = ",".join(fields)
+    fields = batch[9].split(",")
+    fields[10] = "96.5"  # alcohol % vol
+    batch[9] = ",".join(fields)
+    target.write_text("\n".join(batch) + "\n", encoding="utf-8")
+    return target
+
+
+@dataclass
+class Scenario:
+    platform: LocalPlatform
+    report_dir: Path
+    say: Say
+    summary: ScenarioSummary = field(default_factory=ScenarioSummary)
+
+    @property
+    def config(self) -> EnvironmentConfig:
+        return self.platform.config
+
+    # ------------------------------------------------------------------------------------------ story
+    def run(self) -> ScenarioSummary:
+        self.summary.report_dir = str(self.report_dir)
+        self.summary.started = _now()
+        prepare_report_dir(self.report_dir)
+        self.platform.inbox.collect()  # alerts from before this run are not this run's
+        earlier = self.registered_versions()
+        if earlier:
+            self.say(
+                f"   note: this local AWS holds {len(earlier)} model version(s) from an earlier run; "
+                "outcomes differ from a fresh start (`keel local up --fresh`)"
+            )
+        work = self.report_dir / "inputs"
+        work.mkdir(exist_ok=True)
+
+        self.say("1. White-wine data lands in the raw bucket → the data trigger starts the pipeline")
+        white = self.data_lands(WHITE, "white")
+        white_traffic: list[tuple[Prediction, Any]] = []
+        if white and white.result.model_package_arn:
+            self.gate_and_deploy(white.result.model_package_arn)
+            self.say("   white-wine requests reach the endpoint (captured)")
+            white_traffic = self.traffic(WHITE, seed=1)
+
+        self.say("2. Red-wine requests arrive → drift → alarm → the performance trigger retrains")
+        red_traffic: list[tuple[Prediction, Any]] = []
+        if white_traffic:
+            time.sleep(1.1)  # S3 times have one-second resolution: the check reads this batch's captures
+            red_started = datetime.now(UTC).replace(microsecond=0)
+            red_traffic = self.traffic(RED, seed=2)
+            self.drift_and_retrain(since=red_started)
+
+        self.say(
+            "3. A corrupted batch lands → validation stops it, its rows are quarantined, an alert goes out"
+        )
+        self.data_lands(corrupted_batch(WHITE, work / "corrupted-batch.csv"), "corrupted")
+        self.check_alarms(Alarm.DATA_VALIDATION, Alarm.PIPELINE_FAILED)
+
+        self.say("4. Reviewers label served predictions → the model-quality metric moves")
+        for label, traffic in (("white", white_traffic), ("red", red_traffic)):
+            if traffic:
+                self.review(label, traffic)
+
+        self.finish()
+        return self.summary
+
+    # ------------------------------------------------------------------------------------------ steps
+    def data_lands(self, path: Path, label: str) -> LocalRun | None:
+        s3 = self.platform.clients.s3
+        uri, version = land_file(s3, self.config, path)
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        head = s3.head_object(Bucket=bucket, Key=key, **({"VersionId": version} if version else {}))
+        self.say(f"   landed {path.name} → {uri}")
+        event = s3_object_created_event(
+            bucket,
+            key,
+            version_id=version,
+            size=int(head["ContentLength"]),
+            etag=head.get("ETag", "").strip('"'),
+            account=self.config.account,
+            region=self.config.region,
+        )
+        trigger = FeedbackFunction.DATA_TRIGGER.value
+        recorded = self.platform.lambdas.invoke(trigger, event)
+        self.say(f"   data trigger: {recorded['status']} (window {recorded.get('window_id', '-')})")
+        started = list(recorded.get("started", []))
+        deadline = time.monotonic() + WINDOW_TIMEOUT_SECONDS
+        while not started and time.monotonic() < deadline:
+            time.sleep(1)  # the debounce window is open: the periodic sweep closes it when its time is over
+            sweep = scheduled_event(
+                f"arn:aws:events:{self.config.region}:{self.config.account}:rule/"
+                f"{lambda_function_name(self.config, trigger)}-sweep",
+                account=self.config.account,
+                region=self.config.region,
+            )
+            started = list(self.platform.lambdas.invoke(trigger, sweep).get("started", []))
+        if not started:
+            self.say(f"   no execution started within {WINDOW_TIMEOUT_SECONDS}s")
+            return None
+        [execution_arn] = started
+        self.say(f"   the data trigger started {execution_arn.rsplit('/', 1)[-1]}")
+        return self.execute(execution_arn, label)
+
+    def execute(self, execution_arn: str, label: str) -> LocalRun:
+        """Run a started execution locally, delivering its status events to the pipeline-metrics publisher."""
+        clients = self.platform.clients
+        described = clients.sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+        status_event = {
+            "pipeline_arn": described["PipelineArn"],
+            "execution_arn": execution_arn,
+            "display_name": described.get("PipelineExecutionDisplayName", ""),
+        }
+        self.platform.lambdas.invoke(
+            DRIFT_PUBLISHER, pipeline_status_event(**status_event, status="Executing")
+        )
+
+        def progress(step: str, status: str, detail: str) -> None:
+            if status != "Executing":
+                self.say(f"     {step:18s} {status:10s} {detail[:100]}")
+
+        run = execute_training(
+            self.config,
+            sagemaker=clients.sagemaker,
+            s3=clients.s3,
+            execution_arn=execution_arn,
+            trigger=self.trigger_of(execution_arn),
+            progress=progress,
+        )
+        self.platform.lambdas.invoke(
+            DRIFT_PUBLISHER,
+            pipeline_status_event(**status_event, status=run.result.status, previous_status="Executing"),
+        )
+        self.record(run, label)
+        return run
+
+    def trigger_of(self, execution_arn: str) -> Trigger:
+        """The trigger record the Lambda that started the execution wrote."""
+        body = self.platform.clients.s3.get_object(
+            Bucket=bucket_name(self.config, BucketPurpose.REPORTS),
+            Key=trigger_record_key(execution_arn.rsplit("/", 1)[-1]),
+        )["Body"].read()
+        return TriggerRecord.model_validate_json(body).trigger
+
+    def gate_and_deploy(self, package_arn: str) -> dict[str, Any]:
+        """The registration event goes to the policy gate; an approval goes to the deployer."""
+        from keel.gate.local import gate_registered_model
+
+        clients = self.platform.clients
+        outcome = gate_registered_model(
+            self.config,
+            package_arn,
+            sagemaker=clients.sagemaker,
+            s3=clients.s3,
+            kms=clients.kms,
+            sns=clients.sns,
+        )
+        evidence = outcome.evidence
+        decision = {
+            "model_package_arn": package_arn,
+            "version": int(package_arn.rsplit("/", 1)[-1]),
+            "decision": outcome.decision.value if outcome.decision else None,
+            "message": outcome.message,
+            "failed_blocking": list(evidence.failed_blocking) if evidence else [],
+            "failed_advisory": list(evidence.failed_advisory) if evidence else [],
+            "evidence": outcome.evidence_uri,
+        }
+        self.summary.decisions.append(decision)
+        self.say(
+            f"   policy gate on version {decision['version']}: {decision['decision']} — "
+            f"{outcome.message[:100]}"
+        )
+        self.lineage_pack(package_arn)
+        if decision["decision"] == "Approved":
+            results = self.platform.serving.handle(approval_event(clients.sagemaker, package_arn))
+            settled = results[-1]
+            deployment = {"version": decision["version"], "steps": [r.get("status") for r in results]}
+            self.summary.deployments.append(deployment)
+            steps = " → ".join(str(step) for step in deployment["steps"])
+            self.say(f"   deployer: {steps}; {str(settled.get('message', ''))[:90]}")
+        return decision
+
+    def lineage_pack(self, package_arn: str) -> None:
+        from keel.commands.lineage import write_pack
+        from keel.gate.settings import GovernanceSettings
+        from keel.lineage.pack import PackSources, build_pack
+
+        clients = self.platform.clients
+        pack = build_pack(
+            PackSources(GovernanceSettings.from_config(self.config), clients.sagemaker, clients.s3),
+            package_arn,
+        )
+        _, html = write_pack(pack, self.report_dir / f"lineage-pack-v{package_arn.rsplit('/', 1)[-1]}")
+        self.say(f"   lineage pack: {html}")
+
+    def traffic(self, source: Path, *, seed: int) -> list[tuple[Prediction, Any]]:
+        """Requests of `TRAFFIC_ROWS` rows of `source` to the endpoint; (prediction, true label) each."""
+        contract = load_contract(self.config.contract)
+        with source.open(encoding="utf-8", newline="") as handle:
+            rows = random.Random(seed).sample(  # noqa: S311 - a reproducible sample, not a secret
+                list(csv.DictReader(handle)), TRAFFIC_ROWS
+            )
+        target = contract.target_column
+        predictions = self.platform.endpoint.invoke(
+            [{c.name: float(row[c.header]) for c in contract.feature_columns} for row in rows]
+        )
+        served = served_version(self.config, sagemaker=self.platform.clients.sagemaker)
+        self.say(
+            f"   {len(predictions)} {source.stem} requests answered by version "
+            f"{served.version if served else '?'} and captured under {endpoint_capture_uri(self.config)}"
+        )
+        return [(p, int(r[target.header])) for p, r in zip(predictions, rows, strict=True)]
+
+    def drift_and_retrain(self, *, since: datetime) -> None:
+        clients = self.platform.clients
+        served = served_version(self.config, sagemaker=clients.sagemaker)
+        assert served is not None  # traffic was answered
+        publication = publish_drift(
+            s3=clients.s3,
+            cloudwatch=clients.cloudwatch,
+            config=self.config,
+            capture_uri=endpoint_capture_uri(self.config),
+            baseline_uri=served.baseline_uri(self.config),
+            since=since,
+        )
+        report = publication.report
+        local_copy = self.report_dir / "drift-red-traffic"
+        download(
+            clients.s3, list_objects(clients.s3, publication.report_uri), publication.report_uri, local_copy
+        )
+        self.summary.drift = {
+            "dataset_drift": publication.summary.dataset_drift,
+            "drifted_features": list(report.drifted_features) if report else [],
+            "rows": publication.summary.rows,
+            "report_uri": publication.report_uri,
+            "html": str(next(iter(sorted(local_copy.rglob("*.html"))), "")),
+            "metrics": len(publication.metrics),
+        }
+        drifted = self.summary.drift["drifted_features"]
+        self.say(
+            f"   drift check on {publication.summary.rows} captured rows: dataset drift "
+            f"{publication.summary.dataset_drift} ({len(drifted)} features: {', '.join(drifted[:5])}…)"
+        )
+        name = drift_alarm_name(self.config)
+        before = self._alarm(name)
+        state = evaluate_alarm(clients.cloudwatch, name)
+        self.say(f"   alarm {name}: {before['StateValue']} → {state}")
+        if state != "ALARM":
+            return
+        event = alarm_state_change_event(
+            self._alarm(name),
+            previous_state=before["StateValue"],
+            account=self.config.account,
+            region=self.config.region,
+        )
+        outcome = self.platform.lambdas.invoke(FeedbackFunction.PERFORMANCE_TRIGGER.value, event)
+        self.summary.retrain = {"status": outcome["status"], "reason": outcome.get("reason")}
+        self.say(
+            f"   performance trigger: {outcome['status']} "
+            f"{outcome.get('execution_arn', outcome.get('reason', ''))}"
+        )
+        if outcome["status"] != "started":
+            return
+        retrain = self.execute(outcome["execution_arn"], "retrain")
+        self.summary.retrain["execution_id"] = retrain.result.execution_id
+        if retrain.result.model_package_arn:
+            self.gate_and_deploy(retrain.result.model_package_arn)
+
+    def check_alarms(self, *alarms: Alarm) -> None:
+        for alarm in alarms:
+            name = system_alarm_name(self.config, alarm)
+            before = self._alarm(name)["StateValue"]
+            state = evaluate_alarm(self.platform.clients.cloudwatch, name)
+            self.say(f"   alarm {name}: {before} → {state}")
+        for alert in self.platform.inbox.collect():
+            self.say(f"   alert received: {alert['subject'][:100]}")
+
+    def review(self, label: str, traffic: list[tuple[Prediction, Any]]) -> None:
+        """Reviewers label `REVIEWED` served predictions in a file dropped in the feedback bucket."""
+        clients = self.platform.clients
+        lines = [
+            json.dumps(
+                {
+                    "prediction_id": prediction.inference_id,
+                    "predicted": int(prediction.predicted),
+                    "corrected_label": truth,
+                    "reviewer": f"reviewer-{index % 3 + 1}",
+                }
+            )
+            for index, (prediction, truth) in enumerate(traffic[:REVIEWED])
+        ]
+        bucket = bucket_name(self.config, BucketPurpose.FEEDBACK)
+        key = f"{INCOMING_PREFIX}{datetime.now(UTC):%Y-%m-%d}/{label}-reviews-{int(time.time())}.jsonl"
+        put = clients.s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
+        event = s3_object_created_event(
+            bucket,
+            key,
+            version_id=put.get("VersionId"),
+            size=len("\n".join(lines)) + 1,
+            etag=put.get("ETag", "").strip('"'),
+            account=self.config.account,
+            region=self.config.region,
+        )
+        result = self.platform.lambdas.invoke(FeedbackFunction.FEEDBACK_INGEST.value, event)
+        confirmed = sum(1 for prediction, truth in traffic[:REVIEWED] if int(prediction.predicted) == truth)
+        accuracy = self.feedback_accuracy()
+        entry = {
+            "label": label,
+            "reviewed": len(lines),
+            "stored": result.get("stored"),
+            "merged_into_training_data": result.get("merged"),
+            "training_rows": result.get("training_rows"),
+            "batch_accuracy": confirmed / len(lines),
+            "metric_accuracy": accuracy,
+        }
+        self.summary.feedback.append(entry)
+        metric = f"{accuracy:.3f}" if accuracy is not None else "not published"
+        self.say(
+            f"   {label}: {entry['stored']} corrections stored, {entry['merged_into_training_data']} merged "
+            f"into training data; batch accuracy {entry['batch_accuracy']:.2f}; FeedbackAccuracy {metric}"
+        )
+
+    def feedback_accuracy(self) -> float | None:
+        """The model-quality metric as the alarm reads it: the mean of FeedbackAccuracy over the window."""
+        from keel.feedback.names import ENVIRONMENT_DIMENSION, FEEDBACK_ACCURACY_METRIC
+        from keel.naming import METRICS_NAMESPACE
+
+        now = datetime.now(UTC)
+        points = self.platform.clients.cloudwatch.get_metric_statistics(
+            Namespace=METRICS_NAMESPACE,
+            MetricName=FEEDBACK_ACCURACY_METRIC,
+            Dimensions=[{"Name": ENVIRONMENT_DIMENSION, "Value": self.config.name}],
+            StartTime=now - timedelta(hours=1),
+            EndTime=now + timedelta(minutes=1),
+            Period=3600,
+            Statistics=["Sum", "SampleCount"],
+        )["Datapoints"]
+        total = sum(p["Sum"] for p in points)
+        count = sum(p["SampleCount"] for p in points)
+        return total / count if count else None
+
+    # --------------------------------------------------------------------------------------- summary
+    def record(self, run: LocalRun, label: str) -> None:
+        result, record = run.result, run.record
+        (self.report_dir / f"lineage-{label}-{result.execution_id}.json").write_text(
+            to_json(record), encoding="utf-8"
+        )
+        accuracy = (record.metrics or {}).get("multiclass_classification_metrics", {}).get("accuracy", {})
+        self.summary.executions.append(
+            {
+                "label": label,
+                "execution_id": result.execution_id,
+                "trigger": record.trigger.source,
+                "trigger_reason": record.trigger.reason,
+                "status": result.status,
+                "failure_reason": result.failure_reason,
+                "validation_passed": (record.validation or {}).get("success"),
+                "quarantined_rows": (record.validation or {}).get("quarantined_rows"),
+                "accuracy": accuracy.get("value"),
+                "model_package_arn": result.model_package_arn,
+                "lineage_record": run.record_uri,
+            }
+        )
+
+    def finish(self) -> None:
+        clients = self.platform.clients
+        packages = self.registered_versions()
+        served = served_version(self.config, sagemaker=clients.sagemaker)
+        self.summary.versions = [
+            {
+                "version": p.get("ModelPackageVersion") or int(p["ModelPackageArn"].rsplit("/", 1)[-1]),
+                "arn": p["ModelPackageArn"],
+                "approval": p.get("ModelApprovalStatus"),
+                "serving": bool(served and served.package_arn == p["ModelPackageArn"]),
+            }
+            for p in packages
+        ]
+        alarms = clients.cloudwatch.describe_alarms(AlarmNamePrefix=f"{self.config.prefix}-")
+        self.summary.alarms = {
+            a["AlarmName"]: a["StateValue"]
+            for a in [*alarms.get("MetricAlarms", []), *alarms.get("CompositeAlarms", [])]
+        }
+        self.platform.inbox.collect()
+        self.summary.alerts = self.platform.inbox.received
+        self.summary.lambda_invocations = dict(self.platform.lambdas.invocations)
+        self.summary.ended = _now()
+        (self.report_dir / "summary.json").write_text(
+            json.dumps(asdict(self.summary), indent=2, default=str) + "\n", encoding="utf-8"
+        )
+
+    def registered_versions(self) -> list[dict[str, Any]]:
+        return list(
+            self.platform.clients.sagemaker.list_model_packages(
+                ModelPackageGroupName=model_package_group_name(self.config),
+                SortBy="CreationTime",
+                SortOrder="Ascending",
+            )["ModelPackageSummaryList"]
+        )
+
+    def _alarm(self, name: str) -> dict[str, Any]:
+        [alarm] = self.platform.clients.cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        return dict(alarm)
+
+
+class ReportDirError(ValueError):
+    """The report folder holds something other than an earlier scenario report."""
+
+
+def prepare_report_dir(path: Path) -> None:
+    """An empty report folder: an earlier report (it has summary.json) is replaced, anything else refused."""
+    if path.exists() and any(path.iterdir()):
+        if not (path / "summary.json").is_file():
+            raise ReportDirError(f"{path} is not empty and holds no earlier scenario report: choose another")
+        for child in path.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def run_scenario(platform: LocalPlatform, *, report_dir: Path, say: Say) -> ScenarioSummary:
+    return Scenario(platform=platform, report_dir=report_dir, say=say).run()
