@@ -36,8 +36,9 @@ def run() -> dict[str, object]:
     environments = environment_names(read_cdk_context())
     with tempfile.TemporaryDirectory() as tmp:
         bare = _best_of([sys.executable, "-c", BARE_APP, str(Path(tmp) / "bare")])
-        keel = _best_of([sys.executable, "-m", "keel.cli", "synth-all", "--output-prefix",
-                         str(Path(tmp) / "cdk.out.")])
+        keel = _best_of(
+            [sys.executable, "-m", "keel.cli", "synth-all", "--output-prefix", str(Path(tmp) / "cdk.out.")]
+        )
     return {
         "environments": environments,
         "bare_app_one_bucket_s": round(bare, 2),

@@ -26,6 +26,8 @@ def outcome_problems(summary: Any) -> list[str]:
         problems.append("the drift alarm did not start a retraining")
     if not corrupted or corrupted["status"] != "Failed" or not corrupted["quarantined_rows"]:
         problems.append("the corrupted batch was not stopped with its rows quarantined")
+    if not any("data-validation" in alert["subject"] for alert in summary.alerts):
+        problems.append("no data-validation alert reached the alert topic")
     if len(summary.feedback) < 2 or any(f["metric_accuracy"] is None for f in summary.feedback):
         problems.append("reviewer feedback did not publish the model-quality metric")
     return problems

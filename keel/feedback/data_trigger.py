@@ -23,10 +23,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
-from pydantic import ValidationError
 
 from keel.contract import DatasetContract
-from keel.feedback.events import OBJECT_CREATED, is_scheduled_event
+from keel.feedback.events import OBJECT_CREATED, PARSE_ERRORS, is_scheduled_event
 from keel.feedback.idempotency import Idempotency
 from keel.feedback.launch import Launcher
 from keel.feedback.names import DERIVED_FILE_PREFIXES
@@ -125,7 +124,7 @@ class DataTrigger:
             return {"status": "swept", "started": started}
         try:
             parsed = parse(event=event, model=S3EventNotificationEventBridgeModel)
-        except (ValidationError, ValueError, TypeError) as error:
+        except PARSE_ERRORS as error:
             return self._reject_event(event, f"not an S3 EventBridge event: {_short(error)}")
         if parsed.detail_type != OBJECT_CREATED:
             return self._reject_event(event, f"unexpected detail-type {parsed.detail_type[:64]!r}")

@@ -14,10 +14,14 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools.utilities.parser.exceptions import InvalidModelTypeError
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 S3_SOURCE = "aws.s3"
+# What Powertools' `parse` raises for an event that is not the model: pydantic's errors, and
+# InvalidModelTypeError when a nested part is of the wrong type (e.g. requestContext null).
+PARSE_ERRORS: tuple[type[Exception], ...] = (ValidationError, ValueError, TypeError, InvalidModelTypeError)
 OBJECT_CREATED = "Object Created"
 SCHEDULE_SOURCE = "aws.events"
 SCHEDULED_EVENT = "Scheduled Event"

@@ -27,7 +27,6 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventModel,
     S3EventNotificationEventBridgeModel,
 )
-from pydantic import ValidationError
 
 from keel.contract import DatasetContract
 from keel.feedback.corrections import (
@@ -39,7 +38,7 @@ from keel.feedback.corrections import (
     parse_correction,
     parse_feedback_file,
 )
-from keel.feedback.events import OBJECT_CREATED
+from keel.feedback.events import OBJECT_CREATED, PARSE_ERRORS
 from keel.feedback.idempotency import Idempotency
 from keel.feedback.lineage import token
 from keel.feedback.merge import training_rows
@@ -116,7 +115,7 @@ class FeedbackIngest:
     def handle_api(self, event: Mapping[str, Any]) -> dict[str, Any]:
         try:
             request = parse(event=dict(event), model=APIGatewayProxyEventModel)
-        except (ValidationError, ValueError, TypeError) as error:
+        except PARSE_ERRORS as error:
             return _response(400, {"message": f"malformed request: {str(error)[:200]}"})
         if request.httpMethod != "POST":
             return _response(405, {"message": "use POST"})
@@ -177,7 +176,7 @@ class FeedbackIngest:
     def handle_file_event(self, event: Any) -> dict[str, Any]:
         try:
             parsed = parse(event=event, model=S3EventNotificationEventBridgeModel)
-        except (ValidationError, ValueError, TypeError) as error:
+        except PARSE_ERRORS as error:
             return self._reject(event, f"not an API request or S3 EventBridge event: {str(error)[:300]}")
         detail = parsed.detail
         key, size = detail.object.key, detail.object.size or 0

@@ -14,10 +14,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import ValidationError
 
 from keel.contract import DatasetContract
-from keel.feedback.events import ALARM_STATE_CHANGE, AlarmStateChangeEvent, is_scheduled_event
+from keel.feedback.events import ALARM_STATE_CHANGE, PARSE_ERRORS, AlarmStateChangeEvent, is_scheduled_event
 from keel.feedback.idempotency import Idempotency
 from keel.feedback.launch import Launcher
 from keel.feedback.ports import Clock, MetricSink
@@ -53,7 +52,7 @@ class PerformanceTrigger:
         if is_scheduled_event(event):
             try:
                 scheduled = parse(event=event, model=EventBridgeModel)
-            except (ValidationError, ValueError, TypeError) as error:
+            except PARSE_ERRORS as error:
                 return self._reject(event, f"malformed scheduled event: {_short(error)}")
             trigger = Trigger(
                 reason="scheduled retraining",
@@ -64,7 +63,7 @@ class PerformanceTrigger:
             return self._run(scheduled.id, trigger, force=True)
         try:
             alarm = parse(event=event, model=AlarmStateChangeEvent)
-        except (ValidationError, ValueError, TypeError) as error:
+        except PARSE_ERRORS as error:
             return self._reject(event, f"not an alarm state change or scheduled event: {_short(error)}")
         if alarm.detail_type != ALARM_STATE_CHANGE:
             return self._reject(event, f"unexpected detail-type {alarm.detail_type[:64]!r}")

@@ -23,9 +23,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamRecord
-from pydantic import ValidationError
 
 from keel.contract import DatasetContract
+from keel.feedback.events import PARSE_ERRORS
 from keel.feedback.idempotency import Idempotency
 from keel.feedback.launch import Launcher
 from keel.feedback.names import STREAM_FILE_PREFIX
@@ -107,7 +107,7 @@ class StreamIngest:
         sequence = _sequence_number(raw)
         try:
             record = KinesisDataStreamRecord.model_validate(raw)
-        except (ValidationError, ValueError, TypeError) as error:
+        except PARSE_ERRORS as error:
             return self._rejected(
                 raw, sequence, "malformed Kinesis record: " + str(error).replace("\n", " ")[:300]
             )

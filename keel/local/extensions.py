@@ -43,6 +43,7 @@ EXTENSION_MODULES: tuple[str, ...] = (
     "keel.local.patches.s3_policy_conditions",
     "keel.local.patches.s3_eventbridge_notification",
     "keel.local.patches.cloudwatch_alarms",
+    "keel.local.patches.cloudwatch_alarm_actions",
     "keel.local.patches.sagemaker_model_package_group",
     "keel.local.patches.sagemaker_pipeline_executions",
     "keel.local.patches.macie_classification_jobs",

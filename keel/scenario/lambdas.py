@@ -68,12 +68,11 @@ class LocalLambdas:
             ) from None
         module_name, _, handler = function["Handler"].rpartition(".")
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.log_dir / f"{name}.log").open("a", encoding="utf-8")
         loaded = _Loaded(
-            module=sys.modules.get(module_name) or ModuleType(module_name),
+            module=ModuleType(module_name),  # imported below, in the function's environment
             handler=handler,
             environment=dict((function.get("Environment") or {}).get("Variables") or {}),
-            log=log,
+            log=(self.log_dir / f"{name}.log").open("a", encoding="utf-8"),
         )
         with self._environment(loaded):
             # A fresh container: module state (cached clients, the runtime) is built in this environment.

@@ -130,3 +130,79 @@ def test_put_composite_alarm_api(moto_server: Any) -> None:
     (alarm,) = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]
     assert (alarm["AlarmRule"], alarm["StateValue"]) == ("ALARM(other)", "INSUFFICIENT_DATA")
     cloudwatch.delete_alarms(AlarmNames=[name])
+
+
+def _inbox(moto_server: Any, topic_arn: str) -> tuple[Any, str]:
+    sqs = moto_server.client("sqs")
+    url = sqs.create_queue(QueueName=f"inbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    moto_server.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+    return sqs, url
+
+
+def _received(sqs: Any, url: str) -> list[dict[str, Any]]:
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_state_changes_notify_the_topics_of_their_actions(moto_server: Any) -> None:
+    sns, cloudwatch = moto_server.client("sns"), moto_server.client("cloudwatch")
+    alarm_topic = sns.create_topic(Name=f"alarms-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    ok_topic = sns.create_topic(Name=f"ok-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    alarms, alarm_url = _inbox(moto_server, alarm_topic)
+    oks, ok_url = _inbox(moto_server, ok_topic)
+    name = f"keel-test-{uuid.uuid4().hex[:8]}"
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        AlarmDescription="validation failures",
+        Namespace="Keel",
+        MetricName="ValidationFailures",
+        Dimensions=[{"Name": "Environment", "Value": "local"}],
+        Statistic="Maximum",
+        Period=3600,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[alarm_topic],
+        OKActions=[ok_topic],
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="1 failure")
+    [notice] = _received(alarms, alarm_url)
+    assert notice["Subject"] == f'ALARM: "{name}" in US East (N. Virginia)'
+    message = json.loads(notice["Message"])
+    assert (message["AlarmName"], message["NewStateValue"], message["OldStateValue"]) == (
+        name,
+        "ALARM",
+        "INSUFFICIENT_DATA",
+    )
+    assert message["NewStateReason"] == "1 failure"
+    assert message["Trigger"]["MetricName"] == "ValidationFailures"
+    assert message["Trigger"]["Dimensions"] == [{"name": "Environment", "value": "local"}]
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="still failing")
+    assert _received(alarms, alarm_url) == []  # no change of state: no notification
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="recovered")
+    assert [json.loads(n["Message"])["NewStateValue"] for n in _received(oks, ok_url)] == ["OK"]
+    assert _received(alarms, alarm_url) == []
+
+
+def test_disabled_actions_notify_nobody(moto_server: Any) -> None:
+    sns, cloudwatch = moto_server.client("sns"), moto_server.client("cloudwatch")
+    topic = sns.create_topic(Name=f"alarms-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    sqs, url = _inbox(moto_server, topic)
+    name = f"keel-test-{uuid.uuid4().hex[:8]}"
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="Keel",
+        MetricName="ValidationFailures",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic],
+        ActionsEnabled=False,
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="x")
+    assert _received(sqs, url) == []

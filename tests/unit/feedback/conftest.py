@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from keel.config import EnvironmentConfig, load_environment
+from keel.config import EnvironmentConfig, Feedback, load_environment
 from keel.feedback.fixtures import create_feedback_resources
 from keel.feedback.names import FeedbackFunction
 from keel.feedback.ports import CountingSink, StartedExecution, StartRequest
@@ -130,7 +130,10 @@ def _moto() -> Iterator[None]:
 def aws(_moto: None) -> Aws:
     """A fresh environment (own name, prefix: tables, buckets, pipeline, metrics) on the module's moto."""
     number = next(_environments)
-    config = load_environment("local").model_copy(update={"name": f"t{number}", "prefix": f"keel-t{number}"})
+    # The feedback defaults (300-s debounce), not env local's short demo window.
+    config = load_environment("local").model_copy(
+        update={"name": f"t{number}", "prefix": f"keel-t{number}", "feedback": Feedback()}
+    )
     session = boto3.session.Session(region_name=config.region)
     create_feedback_resources(session, config)
     return Aws(config=config, session=session, clock=Clock())

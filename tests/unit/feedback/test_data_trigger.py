@@ -65,9 +65,12 @@ def test_window_input_is_the_object_or_the_deepest_common_folder() -> None:
     one = [_landed(f"{LANDING}ingest_date=2026-11-02/a.csv")]
     assert window_input("raw", contract, one) == (f"s3://raw/{LANDING}ingest_date=2026-11-02/a.csv", "v1")
     same_day = [*one, _landed(f"{LANDING}ingest_date=2026-11-02/b.csv")]
-    assert window_input("raw", contract, same_day) == (f"s3://raw/{LANDING}ingest_date=2026-11-02/", "")
+    assert window_input("raw", contract, same_day) == (
+        f"s3://raw/{LANDING}ingest_date=2026-11-02/",
+        LATEST_VERSIONS,
+    )
     two_days = [*one, _landed(f"{LANDING}ingest_date=2026-11-03/b.csv")]
-    assert window_input("raw", contract, two_days) == (f"s3://raw/{LANDING}", "")
+    assert window_input("raw", contract, two_days) == (f"s3://raw/{LANDING}", LATEST_VERSIONS)
 
 
 def test_objects_within_the_window_start_one_execution_listing_every_object(aws: Aws) -> None:
