@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,16 +22,31 @@ ROOT = Path(__file__).resolve().parents[1]
 KEEL = Path(sys.executable).parent / "keel"
 
 
+# Runs one command and writes the peak RSS (KiB) of its process tree's largest process: a fresh parent per
+# phase, so one phase's peak is not the other's (RUSAGE_CHILDREN keeps a maximum over all children).
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
 def _phase(args: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_file = log.with_suffix(".peak")
     started = time.perf_counter()
     with log.open("w", encoding="utf-8") as output:
-        code = subprocess.call([str(KEEL), *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        code = subprocess.call(
+            [sys.executable, "-c", _MEASURE, str(peak_file), str(KEEL), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     seconds = time.perf_counter() - started
     if code != 0:
         raise RuntimeError(f"`keel {' '.join(args)}` exited {code}; see {log}")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"seconds": round(seconds, 1), "peak_rss_mb": round(max(peak_kb, before) / 1024, 1)}
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(int(peak_file.read_text()) / 1024, 1)}
 
 
 def _server_peak_mb(state_dir: Path) -> float | None:

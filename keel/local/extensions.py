@@ -44,8 +44,10 @@ EXTENSION_MODULES: tuple[str, ...] = (
     "keel.local.patches.s3_eventbridge_notification",
     "keel.local.patches.cloudwatch_alarms",
     "keel.local.patches.cloudwatch_alarm_actions",
+    "keel.local.patches.events_lambda_targets",
     "keel.local.patches.sagemaker_model_package_group",
     "keel.local.patches.sagemaker_pipeline_executions",
+    "keel.local.patches.sagemaker_model_packages",
     "keel.local.patches.macie_classification_jobs",
 )
 

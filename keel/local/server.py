@@ -20,6 +20,7 @@ from typing import Any
 from keel.local import custom_resources, envfile
 
 HEALTH_PATH = "/_keel/health"
+LAMBDA_EVENTS_PATH = "/_keel/lambda-events"  # keel.local.patches.events_lambda_targets
 ENDPOINT_ENV = "KEEL_LOCAL_ENDPOINT"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -67,14 +68,29 @@ def configure_environment(args: argparse.Namespace) -> None:
 
 
 def with_health(app: Callable[..., Iterable[bytes]], info: dict[str, Any]) -> Callable[..., Iterable[bytes]]:
-    body = json.dumps(info).encode()
+    """moto's app plus Keel's own paths: the health document, and the events kept for Lambda functions."""
+    health = json.dumps(info).encode()
+
+    def answer(start_response: Callable[..., Any], status: str, body: bytes) -> Iterable[bytes]:
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH:
-            start_response(
-                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        path = environ.get("PATH_INFO")
+        if path == HEALTH_PATH:
+            return answer(start_response, "200 OK", health)
+        if path == LAMBDA_EVENTS_PATH:
+            from urllib.parse import parse_qs
+
+            from keel.local.patches import events_lambda_targets
+
+            query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            if not query.get("function"):
+                return answer(start_response, "400 Bad Request", b'{"message": "function= is required"}')
+            events = events_lambda_targets.take(
+                query.get("account", info["account"]), query.get("region", info["region"]), query["function"]
             )
-            return [body]
+            return answer(start_response, "200 OK", json.dumps(events, default=str).encode())
         return app(environ, start_response)
 
     return wrapped

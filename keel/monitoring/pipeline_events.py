@@ -36,40 +36,6 @@ _SOURCES = {
 }
 
 
-def pipeline_status_event(
-    *,
-    pipeline_arn: str,
-    execution_arn: str,
-    display_name: str,
-    status: str,
-    previous_status: str | None = None,
-    time: datetime | None = None,
-) -> dict[str, Any]:
-    """The EventBridge event SageMaker sends when an execution changes status (moto sends none: the local
-    runner delivers this to the publisher)."""
-    import uuid
-    from datetime import UTC
-
-    _, _, _, region, account, _ = execution_arn.split(":", 5)
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": PIPELINE_STATUS_DETAIL_TYPE,
-        "source": "aws.sagemaker",
-        "account": account,
-        "time": (time or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [pipeline_arn, execution_arn],
-        "detail": {
-            "pipelineArn": pipeline_arn,
-            "pipelineExecutionArn": execution_arn,
-            "pipelineExecutionDisplayName": display_name,
-            "currentPipelineExecutionStatus": status,
-            "previousPipelineExecutionStatus": previous_status,
-        },
-    }
-
-
 def retrain_reason(
     display_name: str | None, trigger_reason: str | None, alarm_prefixes: Mapping[str, str]
 ) -> str:

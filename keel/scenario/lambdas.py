@@ -1,8 +1,9 @@
 """Keel's deployed Lambda functions, invoked in-process: moto keeps the functions (code location, handler,
 environment) but cannot run their code without Docker. An invocation imports the function's `Handler` with
 the environment the stack deployed (read back with GetFunctionConfiguration), pointed at the local AWS, and
-calls it with a Lambda context — the code path Lambda runs. What the function prints (Powertools logs and
-EMF metrics) goes to `<log_dir>/<function>.log`, as CloudWatch Logs would keep it."""
+calls it with a Lambda context — the code path Lambda runs. The events come from the deployed routing: the
+local AWS keeps what its EventBridge rules send to each function (`take`, `deliver`). What the function
+prints (Powertools logs and EMF metrics) goes to `<log_dir>/<function>.log`, as CloudWatch Logs keeps it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any, TextIO
 from keel.aws import FAKE_CREDENTIALS
 from keel.config import EnvironmentConfig
 from keel.feedback.runtime import LocalContext
+from keel.local.lambda_events import take_events
 from keel.naming import lambda_function_name
 
 
@@ -53,6 +55,20 @@ class LocalLambdas:
             result = getattr(loaded.module, loaded.handler)(event, context)
         self.invocations[name] = self.invocations.get(name, 0) + 1
         return result
+
+    def take(self, folder: str) -> list[dict[str, Any]]:
+        """The events EventBridge routed to the function (its deployed rules and targets) since last time."""
+        kept = take_events(
+            self.endpoint_url,
+            lambda_function_name(self.config, folder),
+            account=self.config.account,
+            region=self.config.region,
+        )
+        return [item["event"] for item in kept]
+
+    def deliver(self, folder: str) -> list[Any]:
+        """Invoke the function with each event EventBridge routed to it; the results, in order."""
+        return [self.invoke(folder, event) for event in self.take(folder)]
 
     def close(self) -> None:
         for loaded in self._loaded.values():

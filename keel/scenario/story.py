@@ -32,20 +32,19 @@ from typing import Any
 
 from keel.config import PROJECT_ROOT, EnvironmentConfig
 from keel.contract import load_contract
-from keel.feedback.events import alarm_state_change_event, s3_object_created_event, scheduled_event
+from keel.feedback.events import scheduled_event
 from keel.feedback.lineage import TriggerRecord, trigger_record_key
 from keel.feedback.names import INCOMING_PREFIX, FeedbackFunction
 from keel.lineage.record import Trigger, to_json
 from keel.monitoring.local_alarms import evaluate_alarm
 from keel.monitoring.names import Alarm, drift_alarm_name, system_alarm_name
-from keel.monitoring.pipeline_events import pipeline_status_event
 from keel.monitoring.publish import publish_drift
 from keel.naming import BucketPurpose, bucket_name, lambda_function_name, model_package_group_name
 from keel.runner.local_run import LocalRun, execute_training, land_file
 from keel.runner.s3io import download, list_objects
 from keel.scenario.endpoint import Prediction
 from keel.scenario.platform import LocalPlatform
-from keel.serving.local import approval_event, served_version
+from keel.serving.local import served_version
 from keel.serving.names import endpoint_capture_uri
 
 DATA = PROJECT_ROOT / "data" / "wine-quality"
@@ -54,7 +53,7 @@ Say = Callable[[str], None]
 TRAFFIC_ROWS = 300  # requests per traffic batch; the drift check needs `min_capture_rows` (100)
 REVIEWED = 60  # predictions reviewers label per batch
 WINDOW_TIMEOUT_SECONDS = 120
-DRIFT_PUBLISHER = "drift_publisher"
+DRIFT_PUBLISHER, POLICY_GATE, MODEL_DEPLOYER = "drift_publisher", "policy_gate", "model_deployer"
 
 
 @dataclass
@@ -149,24 +148,19 @@ class Scenario:
 
     # ------------------------------------------------------------------------------------------ steps
     def data_lands(self, path: Path, label: str) -> LocalRun | None:
-        s3 = self.platform.clients.s3
-        uri, version = land_file(s3, self.config, path)
-        bucket, key = uri.removeprefix("s3://").split("/", 1)
-        head = s3.head_object(Bucket=bucket, Key=key, **({"VersionId": version} if version else {}))
+        uri, _ = land_file(self.platform.clients.s3, self.config, path)
         self.say(f"   landed {path.name} → {uri}")
-        event = s3_object_created_event(
-            bucket,
-            key,
-            version_id=version,
-            size=int(head["ContentLength"]),
-            etag=head.get("ETag", "").strip('"'),
-            account=self.config.account,
-            region=self.config.region,
-        )
         trigger = FeedbackFunction.DATA_TRIGGER.value
-        recorded = self.platform.lambdas.invoke(trigger, event)
-        self.say(f"   data trigger: {recorded['status']} (window {recorded.get('window_id', '-')})")
-        started = list(recorded.get("started", []))
+        results = self.platform.lambdas.deliver(trigger)  # S3 → EventBridge → the deployed rule → here
+        if not results:
+            self.say("   no event reached the data trigger: the deployed rule did not match")
+            return None
+        started: list[str] = []
+        for result in results:
+            self.say(
+                f"   EventBridge → data trigger: {result['status']} (window {result.get('window_id', '-')})"
+            )
+            started += result.get("started", [])
         deadline = time.monotonic() + WINDOW_TIMEOUT_SECONDS
         while not started and time.monotonic() < deadline:
             time.sleep(1)  # the debounce window is open: the periodic sweep closes it when its time is over
@@ -187,15 +181,7 @@ class Scenario:
     def execute(self, execution_arn: str, label: str) -> LocalRun:
         """Run a started execution locally, delivering its status events to the pipeline-metrics publisher."""
         clients = self.platform.clients
-        described = clients.sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
-        status_event = {
-            "pipeline_arn": described["PipelineArn"],
-            "execution_arn": execution_arn,
-            "display_name": described.get("PipelineExecutionDisplayName", ""),
-        }
-        self.platform.lambdas.invoke(
-            DRIFT_PUBLISHER, pipeline_status_event(**status_event, status="Executing")
-        )
+        self.pipeline_events()  # the Executing event SageMaker sent when the trigger started it
 
         def progress(step: str, status: str, detail: str) -> None:
             if status != "Executing":
@@ -209,12 +195,15 @@ class Scenario:
             trigger=self.trigger_of(execution_arn),
             progress=progress,
         )
-        self.platform.lambdas.invoke(
-            DRIFT_PUBLISHER,
-            pipeline_status_event(**status_event, status=run.result.status, previous_status="Executing"),
-        )
+        self.pipeline_events()  # the outcome the runner reported, as SageMaker's status change event
         self.record(run, label)
         return run
+
+    def pipeline_events(self) -> None:
+        for result in self.platform.lambdas.deliver(DRIFT_PUBLISHER):
+            if result.get("status") == "published":
+                status, count = result["pipeline_status"], result["metrics"]
+                self.say(f"   EventBridge → pipeline metrics: {status} ({count} metrics)")
 
     def trigger_of(self, execution_arn: str) -> Trigger:
         """The trigger record the Lambda that started the execution wrote."""
@@ -224,42 +213,55 @@ class Scenario:
         )["Body"].read()
         return TriggerRecord.model_validate_json(body).trigger
 
-    def gate_and_deploy(self, package_arn: str) -> dict[str, Any]:
-        """The registration event goes to the policy gate; an approval goes to the deployer."""
-        from keel.gate.local import gate_registered_model
+    def gate_and_deploy(self, package_arn: str) -> dict[str, Any] | None:
+        """The registration event goes to the policy gate (and its decision's event too); an approval event
+        goes to the deployer. The gate runs with local stand-ins for CloudTrail and Macie findings."""
+        from keel.gate.decide import handle_event
+        from keel.gate.local import local_gate_deps
 
         clients = self.platform.clients
-        outcome = gate_registered_model(
-            self.config,
-            package_arn,
-            sagemaker=clients.sagemaker,
-            s3=clients.s3,
-            kms=clients.kms,
-            sns=clients.sns,
+        deps = local_gate_deps(
+            self.config, sagemaker=clients.sagemaker, s3=clients.s3, kms=clients.kms, sns=clients.sns
         )
-        evidence = outcome.evidence
-        decision = {
-            "model_package_arn": package_arn,
-            "version": int(package_arn.rsplit("/", 1)[-1]),
-            "decision": outcome.decision.value if outcome.decision else None,
-            "message": outcome.message,
-            "failed_blocking": list(evidence.failed_blocking) if evidence else [],
-            "failed_advisory": list(evidence.failed_advisory) if evidence else [],
-            "evidence": outcome.evidence_uri,
-        }
-        self.summary.decisions.append(decision)
-        self.say(
-            f"   policy gate on version {decision['version']}: {decision['decision']} — "
-            f"{outcome.message[:100]}"
-        )
+        decision: dict[str, Any] | None = None
+        while events := self.platform.lambdas.take(POLICY_GATE):  # a decision changes the package: new event
+            for event in events:
+                outcome = handle_event(deps, event)
+                status = event["detail"].get("ModelApprovalStatus")
+                if outcome.action != "decided":
+                    self.say(
+                        f"   EventBridge → policy gate ({status}): {outcome.action} — {outcome.message[:90]}"
+                    )
+                    continue
+                evidence = outcome.evidence
+                decision = {
+                    "model_package_arn": outcome.model_package_arn,
+                    "version": int(outcome.model_package_arn.rsplit("/", 1)[-1]),
+                    "decision": outcome.decision.value if outcome.decision else None,
+                    "message": outcome.message,
+                    "failed_blocking": list(evidence.failed_blocking) if evidence else [],
+                    "failed_advisory": list(evidence.failed_advisory) if evidence else [],
+                    "evidence": outcome.evidence_uri,
+                }
+                self.summary.decisions.append(decision)
+                self.say(
+                    f"   EventBridge → policy gate ({status}): version {decision['version']} "
+                    f"{decision['decision']} — {outcome.message[:90]}"
+                )
+        if decision is None:
+            self.say(f"   no gate decision on {package_arn}: no model package event reached the gate")
+            return None
         self.lineage_pack(package_arn)
-        if decision["decision"] == "Approved":
-            results = self.platform.serving.handle(approval_event(clients.sagemaker, package_arn))
-            settled = results[-1]
-            deployment = {"version": decision["version"], "steps": [r.get("status") for r in results]}
+        for event in self.platform.lambdas.take(MODEL_DEPLOYER):  # the deployer's rule: approvals only
+            results = self.platform.serving.handle(event)
+            deployment = {
+                "version": int(event["detail"]["ModelPackageArn"].rsplit("/", 1)[-1]),
+                "steps": [r.get("status") for r in results],
+            }
             self.summary.deployments.append(deployment)
             steps = " → ".join(str(step) for step in deployment["steps"])
-            self.say(f"   deployer: {steps}; {str(settled.get('message', ''))[:90]}")
+            message = str(results[-1].get("message") or results[-1].get("reason") or "")
+            self.say(f"   EventBridge → deployer: version {deployment['version']}: {steps} {message[:80]}")
         return decision
 
     def lineage_pack(self, package_arn: str) -> None:
@@ -329,16 +331,15 @@ class Scenario:
         self.say(f"   alarm {name}: {before['StateValue']} → {state}")
         if state != "ALARM":
             return
-        event = alarm_state_change_event(
-            self._alarm(name),
-            previous_state=before["StateValue"],
-            account=self.config.account,
-            region=self.config.region,
-        )
-        outcome = self.platform.lambdas.invoke(FeedbackFunction.PERFORMANCE_TRIGGER.value, event)
+        # CloudWatch's state change event → the deployed rule → the performance trigger.
+        outcomes = self.platform.lambdas.deliver(FeedbackFunction.PERFORMANCE_TRIGGER.value)
+        if not outcomes:
+            self.say("   no alarm event reached the performance trigger: the deployed rule did not match")
+            return
+        outcome = outcomes[-1]
         self.summary.retrain = {"status": outcome["status"], "reason": outcome.get("reason")}
         self.say(
-            f"   performance trigger: {outcome['status']} "
+            f"   EventBridge → performance trigger: {outcome['status']} "
             f"{outcome.get('execution_arn', outcome.get('reason', ''))}"
         )
         if outcome["status"] != "started":
@@ -373,17 +374,12 @@ class Scenario:
         ]
         bucket = bucket_name(self.config, BucketPurpose.FEEDBACK)
         key = f"{INCOMING_PREFIX}{datetime.now(UTC):%Y-%m-%d}/{label}-reviews-{int(time.time())}.jsonl"
-        put = clients.s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
-        event = s3_object_created_event(
-            bucket,
-            key,
-            version_id=put.get("VersionId"),
-            size=len("\n".join(lines)) + 1,
-            etag=put.get("ETag", "").strip('"'),
-            account=self.config.account,
-            region=self.config.region,
-        )
-        result = self.platform.lambdas.invoke(FeedbackFunction.FEEDBACK_INGEST.value, event)
+        clients.s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
+        results = self.platform.lambdas.deliver(FeedbackFunction.FEEDBACK_INGEST.value)
+        if not results:
+            self.say("   no event reached the feedback loop: the deployed rule did not match")
+            return
+        result = results[-1]
         confirmed = sum(1 for prediction, truth in traffic[:REVIEWED] if int(prediction.predicted) == truth)
         accuracy = self.feedback_accuracy()
         entry = {

@@ -1,5 +1,6 @@
 """CloudWatch alarm actions: a state change (SetAlarmState, as Keel's local alarm evaluation sets states)
-publishes the alarm notification to the SNS topics of the new state's actions, as CloudWatch does."""
+sends the `CloudWatch Alarm State Change` event to the default bus and publishes the alarm notification to
+the SNS topics of the new state's actions, as CloudWatch does."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from moto.cloudwatch.models import Alarm, CloudWatchBackend
 from moto.sns.models import sns_backends
 
 from keel.local.extensions import Extension
+from keel.local.service_events import emit
 
 LOGGER = logging.getLogger(__name__)
 # Region names in CloudWatch's notification subject (the ones Keel's environments use; else the code).
@@ -58,6 +60,20 @@ def notification(alarm: Alarm, old_state: str, account_id: str, region: str) -> 
     return subject[:99], json.dumps(message, default=str)
 
 
+def state_change_detail(alarm: Alarm, old_state: str) -> dict[str, Any]:
+    """The detail of CloudWatch's `CloudWatch Alarm State Change` event."""
+    return {
+        "alarmName": alarm.name,
+        "state": {
+            "value": alarm.state_value,
+            "reason": alarm.state_reason,
+            "timestamp": alarm.state_updated_timestamp.isoformat(timespec="milliseconds"),
+        },
+        "previousState": {"value": old_state, "reason": ""},
+        "configuration": {"description": alarm.description or ""},
+    }
+
+
 def actions_for(alarm: Alarm) -> list[str]:
     return list(
         {
@@ -79,6 +95,14 @@ def install() -> None:
         original(self, alarm_name, reason, reason_data, state_value)
         if alarm is None or old_state == state_value or not alarm.actions_enabled:
             return
+        emit(
+            self.account_id,
+            self.region_name,
+            source="aws.cloudwatch",
+            detail_type="CloudWatch Alarm State Change",
+            detail=state_change_detail(alarm, str(old_state)),
+            resources=[alarm.alarm_arn],
+        )
         subject, message = notification(alarm, str(old_state), self.account_id, self.region_name)
         for arn in actions_for(alarm):
             parts = arn.split(":")
@@ -95,9 +119,11 @@ def install() -> None:
 EXTENSION = Extension(
     name="cloudwatch-alarm-actions",
     kind="fix",
-    what="an alarm state change publishes CloudWatch's alarm notification (subject and JSON message) to the "
-    "SNS topics of the new state's actions (AlarmActions, OKActions, InsufficientDataActions)",
-    why="moto stored alarm actions but never ran them: no alert reached the alert topic locally",
+    what="an alarm state change sends the `CloudWatch Alarm State Change` event to the default bus and "
+    "publishes CloudWatch's alarm notification (subject and JSON message) to the SNS topics of the new "
+    "state's actions (AlarmActions, OKActions, InsufficientDataActions)",
+    why="moto stored alarm actions but never ran them, and sent no state change events: no alert reached "
+    "the alert topic and no alarm reached the performance trigger locally",
     upstream=True,
     install=install,
 )

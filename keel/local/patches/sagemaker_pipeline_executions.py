@@ -29,6 +29,7 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import get_pipeline_from_name
 
 from keel.local.extensions import Extension
+from keel.local.service_events import emit
 from keel.runner.execution_status import ACTION, COMPLETED_STATUSES, MAX_FAILURE_REASON
 
 EXECUTING = "Executing"
@@ -74,7 +75,7 @@ def start_pipeline_execution(
         for execution in pipeline.pipeline_executions.values():
             if execution.client_request_token == client_request_token:
                 return {"PipelineExecutionArn": execution.arn}
-    return _original_start(
+    started = _original_start(
         self,
         pipeline_name,
         pipeline_execution_display_name,
@@ -83,6 +84,8 @@ def start_pipeline_execution(
         parallelism_configuration,
         client_request_token,
     )
+    _status_event(_execution(self, started["PipelineExecutionArn"]), None)
+    return started
 
 
 def describe_pipeline_execution(self: SageMakerModelBackend, pipeline_execution_arn: str) -> dict[str, Any]:
@@ -146,9 +149,35 @@ def keel_complete_pipeline_execution(
 
 
 def _set_status(execution: FakePipelineExecution, status: str, failure_reason: str | None) -> None:
+    previous = execution.pipeline_execution_status
     execution.pipeline_execution_status = status
     execution.pipeline_execution_failure_reason = failure_reason  # type: ignore[assignment]
     execution.last_modified_time = utcnow()
+    _status_event(execution, previous)
+
+
+def _status_event(execution: FakePipelineExecution, previous: str | None) -> None:
+    """SageMaker's `... Pipeline Execution Status Change` event on the default bus."""
+    pipeline_arn = execution.arn.rsplit("/execution/", 1)[0]
+    detail = {
+        "pipelineArn": pipeline_arn,
+        "pipelineExecutionArn": execution.arn,
+        "pipelineExecutionDisplayName": execution.pipeline_execution_display_name,
+        "currentPipelineExecutionStatus": execution.pipeline_execution_status,
+        "previousPipelineExecutionStatus": previous,
+        "executionStartTime": str(execution.start_time),
+    }
+    if execution.pipeline_execution_status != EXECUTING:
+        detail["executionEndTime"] = str(execution.last_modified_time)
+    _, _, _, region, account, _ = execution.arn.split(":", 5)
+    emit(
+        account,
+        region,
+        source="aws.sagemaker",
+        detail_type="SageMaker Model Building Pipeline Execution Status Change",
+        detail=detail,
+        resources=[pipeline_arn, execution.arn],
+    )
 
 
 # -- request handling ---------------------------------------------------------------------------------
