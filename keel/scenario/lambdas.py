@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -55,6 +55,14 @@ class LocalLambdas:
             result = getattr(loaded.module, loaded.handler)(event, context)
         self.invocations[name] = self.invocations.get(name, 0) + 1
         return result
+
+    def prepare(self, folder: str, setup: Callable[[ModuleType], None]) -> None:
+        """Run `setup(module)` in the function's environment once it is loaded (e.g. to replace a dependency
+        the local AWS cannot serve, as the handler's own `build_runtime(**overrides)` allows)."""
+        name = lambda_function_name(self.config, folder)
+        loaded = self._loaded.get(name) or self._load(name)
+        with self._environment(loaded):
+            setup(loaded.module)
 
     def take(self, folder: str) -> list[dict[str, Any]]:
         """The events EventBridge routed to the function (its deployed rules and targets) since last time."""

@@ -118,5 +118,20 @@ class LocalPlatform:
             inbox=AlertInbox.subscribe(clients, GovernanceSettings.from_config(config).alert_topic_arn),
         )
 
+    def use_local_lookups_in_the_gate(self) -> None:
+        """The gate's handler with the two lookups moto cannot serve replaced, as its `build_runtime` allows:
+        open findings from Keel's quarantine records (no Macie ListFindings), the approver from the event
+        (no CloudTrail LookupEvents)."""
+
+        def setup(module: Any) -> None:
+            from keel.gate.approvals import NoApprovalLookup
+            from keel.gate.findings import QuarantineFindingsSource
+
+            settings = GovernanceSettings.from_config(self.config)
+            findings = QuarantineFindingsSource(self.clients.s3, settings.evidence_bucket)
+            module._runtime = module.build_runtime(findings=findings, approvals=NoApprovalLookup())
+
+        self.lambdas.prepare("policy_gate", setup)
+
     def close(self) -> None:
         self.lambdas.close()

@@ -106,6 +106,7 @@ class Scenario:
         self.summary.report_dir = str(self.report_dir)
         self.summary.started = _now()
         prepare_report_dir(self.report_dir)
+        self.platform.use_local_lookups_in_the_gate()
         self.platform.inbox.collect()  # alerts from before this run are not this run's
         earlier = self.registered_versions()
         if earlier:
@@ -214,40 +215,29 @@ class Scenario:
         return TriggerRecord.model_validate_json(body).trigger
 
     def gate_and_deploy(self, package_arn: str) -> dict[str, Any] | None:
-        """The registration event goes to the policy gate (and its decision's event too); an approval event
-        goes to the deployer. The gate runs with local stand-ins for CloudTrail and Macie findings."""
-        from keel.gate.decide import handle_event
-        from keel.gate.local import local_gate_deps
-
-        clients = self.platform.clients
-        deps = local_gate_deps(
-            self.config, sagemaker=clients.sagemaker, s3=clients.s3, kms=clients.kms, sns=clients.sns
-        )
+        """The registration event goes to the policy gate's handler (and its decision's event too); an
+        approval event goes to the deployer."""
         decision: dict[str, Any] | None = None
-        while events := self.platform.lambdas.take(POLICY_GATE):  # a decision changes the package: new event
-            for event in events:
-                outcome = handle_event(deps, event)
-                status = event["detail"].get("ModelApprovalStatus")
-                if outcome.action != "decided":
-                    self.say(
-                        f"   EventBridge → policy gate ({status}): {outcome.action} — {outcome.message[:90]}"
-                    )
+        while results := self.platform.lambdas.deliver(
+            POLICY_GATE
+        ):  # a decision changes the package: an event
+            for outcome in results:
+                status = "version " + outcome["model_package_arn"].rsplit("/", 1)[-1]
+                if outcome["action"] != "decided":
+                    message = outcome["message"][:90]
+                    self.say(f"   EventBridge → policy gate ({status}): {outcome['action']} — {message}")
                     continue
-                evidence = outcome.evidence
                 decision = {
-                    "model_package_arn": outcome.model_package_arn,
-                    "version": int(outcome.model_package_arn.rsplit("/", 1)[-1]),
-                    "decision": outcome.decision.value if outcome.decision else None,
-                    "message": outcome.message,
-                    "failed_blocking": list(evidence.failed_blocking) if evidence else [],
-                    "failed_advisory": list(evidence.failed_advisory) if evidence else [],
-                    "evidence": outcome.evidence_uri,
+                    "model_package_arn": outcome["model_package_arn"],
+                    "version": int(outcome["model_package_arn"].rsplit("/", 1)[-1]),
+                    "decision": outcome["decision"],
+                    "message": outcome["message"],
+                    "failed_blocking": list(outcome["failed_blocking"]),
+                    "evidence": outcome["evidence_uri"],
                 }
                 self.summary.decisions.append(decision)
-                self.say(
-                    f"   EventBridge → policy gate ({status}): version {decision['version']} "
-                    f"{decision['decision']} — {outcome.message[:90]}"
-                )
+                message = outcome["message"][:90]
+                self.say(f"   EventBridge → policy gate ({status}): {decision['decision']} — {message}")
         if decision is None:
             self.say(f"   no gate decision on {package_arn}: no model package event reached the gate")
             return None
