@@ -122,6 +122,7 @@ class Scenario:
         white_traffic: list[tuple[Prediction, Any]] = []
         if white and white.result.model_package_arn:
             self.gate_and_deploy(white.result.model_package_arn)
+        if self.summary.deployments:
             self.say("   white-wine requests reach the endpoint (captured)")
             white_traffic = self.traffic(WHITE, seed=1)
 
