@@ -22,7 +22,7 @@ from keel.lineage.record import LineageRecord
 from keel.local import process
 from keel.local.cdk import CDK_BIN, CdkCli
 from keel.monitoring.names import Alarm, drift_alarm_name, system_alarm_name
-from keel.naming import BucketPurpose, bucket_name
+from keel.naming import BucketPurpose, bucket_name, endpoint_name
 from keel.scenario import LocalPlatform, ScenarioSummary, run_scenario
 
 pytestmark = [
@@ -104,6 +104,14 @@ def test_versions_decisions_and_deployments(scenario: dict[str, Any]) -> None:
         (2, "succeeded"),
     ]
     assert [v["version"] for v in summary.versions if v["serving"]] == [2]
+    # The endpoint as SageMaker's API reports it: in service on version 2's config, capturing all traffic.
+    sagemaker = scenario["platform"].clients.sagemaker
+    endpoint = sagemaker.describe_endpoint(EndpointName=endpoint_name(scenario["config"]))
+    assert endpoint["EndpointStatus"] == "InService"
+    endpoint_config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    capture = endpoint_config["DataCaptureConfig"]
+    assert capture["EnableCapture"] is True and capture["InitialSamplingPercentage"] == 100
+    assert {o["CaptureMode"] for o in capture["CaptureOptions"]} == {"Input", "Output"}
 
 
 def test_drift_alarm_and_retraining(scenario: dict[str, Any]) -> None:
