@@ -37,7 +37,7 @@ from keel.feedback.lineage import TriggerRecord, trigger_record_key
 from keel.feedback.names import INCOMING_PREFIX, FeedbackFunction
 from keel.lineage.record import Trigger, to_json
 from keel.monitoring.local_alarms import evaluate_alarm
-from keel.monitoring.names import Alarm, drift_alarm_name, system_alarm_name
+from keel.monitoring.names import Alarm, accuracy_alarm_name, drift_alarm_name, system_alarm_name
 from keel.monitoring.publish import publish_drift
 from keel.naming import BucketPurpose, bucket_name, lambda_function_name, model_package_group_name
 from keel.runner.local_run import LocalRun, execute_training, land_file
@@ -381,12 +381,14 @@ class Scenario:
             "training_rows": result.get("training_rows"),
             "batch_accuracy": confirmed / len(lines),
             "metric_accuracy": accuracy,
+            "quality_alarm": evaluate_alarm(clients.cloudwatch, accuracy_alarm_name(self.config)),
         }
         self.summary.feedback.append(entry)
         metric = f"{accuracy:.3f}" if accuracy is not None else "not published"
         self.say(
             f"   {label}: {entry['stored']} corrections stored, {entry['merged_into_training_data']} merged "
-            f"into training data; batch accuracy {entry['batch_accuracy']:.2f}; FeedbackAccuracy {metric}"
+            f"into training data; batch accuracy {entry['batch_accuracy']:.2f}; FeedbackAccuracy {metric}; "
+            f"model-quality alarm {entry['quality_alarm']}"
         )
 
     def feedback_accuracy(self) -> float | None:

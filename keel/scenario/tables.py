@@ -74,7 +74,7 @@ def summary_tables(summary: ScenarioSummary) -> list[Table]:
         ),
         _table(
             "Reviewer feedback",
-            ["batch", "reviewed", "stored", "merged", "batch accuracy", "FeedbackAccuracy"],
+            ["batch", "reviewed", "stored", "merged", "batch accuracy", "FeedbackAccuracy", "quality alarm"],
             [
                 [
                     f["label"],
@@ -83,6 +83,7 @@ def summary_tables(summary: ScenarioSummary) -> list[Table]:
                     f["merged_into_training_data"],
                     f"{f['batch_accuracy']:.2f}",
                     f"{f['metric_accuracy']:.3f}" if f["metric_accuracy"] is not None else None,
+                    f.get("quality_alarm"),
                 ]
                 for f in summary.feedback
             ],

@@ -133,6 +133,8 @@ def test_reviewer_feedback_moves_the_quality_metric(scenario: dict[str, Any]) ->
     # The red-wine reviews pull the model-quality metric down: the mean over both batches.
     assert red["metric_accuracy"] == pytest.approx((white["batch_accuracy"] + red["batch_accuracy"]) / 2)
     assert red["batch_accuracy"] < white["batch_accuracy"]
+    # 120 reviews (at least the 20 the alarm needs) at 0.65 accuracy: above the 0.5 minimum.
+    assert (white["quality_alarm"], red["quality_alarm"]) == ("OK", "OK")
 
 
 def test_alerts_reach_the_alert_topic(scenario: dict[str, Any]) -> None:

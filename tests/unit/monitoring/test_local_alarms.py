@@ -1,10 +1,20 @@
-"""The local alarm evaluation (CloudWatch's rules for Keel's static-threshold alarms)."""
+"""The local alarm evaluation (CloudWatch's rules for Keel's static-threshold and metric-math alarms)."""
 
 from __future__ import annotations
 
-import pytest
+import math
+from typing import Any
 
-from keel.monitoring.local_alarms import decide
+import boto3
+import pytest
+from moto import mock_aws
+
+from keel.monitoring.local_alarms import (
+    UnsupportedExpressionError,
+    decide,
+    evaluate_alarm,
+    evaluate_expression,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +54,87 @@ def test_less_than_comparisons() -> None:
     assert decide([0.0], threshold=1, comparison="LessThanThreshold", **kwargs) == "ALARM"  # type: ignore[arg-type]
     assert decide([1.0], threshold=1, comparison="LessThanOrEqualToThreshold", **kwargs) == "ALARM"  # type: ignore[arg-type]
     assert decide([1.0], threshold=1, comparison="LessThanThreshold", **kwargs) == "OK"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "expected"),
+    [
+        ("IF(reviews >= 20, accuracy, 1)", {"reviews": 25, "accuracy": 0.4}, 0.4),
+        ("IF(reviews >= 20, accuracy, 1)", {"reviews": 5, "accuracy": 0.0}, 1.0),
+        ("errors / invocations * 100", {"errors": 2, "invocations": 50}, 4.0),
+        ("-a + 2", {"a": 0.5}, 1.5),
+        ("a != b", {"a": 1, "b": 2}, 1.0),
+    ],
+)
+def test_metric_math_subset(expression: str, values: dict[str, float], expected: float) -> None:
+    assert evaluate_expression(expression, values) == pytest.approx(expected)
+
+
+def test_division_by_zero_is_nan_and_unknown_parts_are_named() -> None:
+    assert math.isnan(evaluate_expression("a / b", {"a": 1, "b": 0}))
+    with pytest.raises(UnsupportedExpressionError, match="'missing'"):
+        evaluate_expression("missing + 1", {})
+    with pytest.raises(UnsupportedExpressionError, match="not evaluated locally"):
+        evaluate_expression("ANOMALY_DETECTION_BAND(m, 2)", {"m": 1})
+    with pytest.raises(UnsupportedExpressionError, match="cannot parse"):
+        evaluate_expression("IF(", {})
+
+
+def _accuracy_alarm(cloudwatch: Any) -> str:
+    """The model-quality alarm as the monitoring stack deploys it (metric math over FeedbackAccuracy)."""
+    metric = {
+        "Namespace": "Keel",
+        "MetricName": "FeedbackAccuracy",
+        "Dimensions": [{"Name": "Environment", "Value": "t"}],
+    }
+    cloudwatch.put_metric_alarm(
+        AlarmName="keel-t-model-quality-feedback-accuracy",
+        Metrics=[
+            {"Id": "expr_1", "Expression": "IF(reviews >= 20, accuracy, 1)", "ReturnData": True},
+            {
+                "Id": "accuracy",
+                "MetricStat": {"Metric": metric, "Period": 21600, "Stat": "Average"},
+                "ReturnData": False,
+            },
+            {
+                "Id": "reviews",
+                "MetricStat": {"Metric": metric, "Period": 21600, "Stat": "SampleCount"},
+                "ReturnData": False,
+            },
+        ],
+        EvaluationPeriods=1,
+        Threshold=0.5,
+        ComparisonOperator="LessThanThreshold",
+        TreatMissingData="ignore",
+    )
+    return "keel-t-model-quality-feedback-accuracy"
+
+
+def _reviews(cloudwatch: Any, confirmed: int, corrected: int) -> None:
+    cloudwatch.put_metric_data(
+        Namespace="Keel",
+        MetricData=[
+            {
+                "MetricName": "FeedbackAccuracy",
+                "Dimensions": [{"Name": "Environment", "Value": "t"}],
+                "Values": [1.0, 0.0],
+                "Counts": [confirmed, corrected],
+            }
+        ],
+    )
+
+
+def test_the_model_quality_alarm_judges_only_with_enough_reviews() -> None:
+    with mock_aws():
+        cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+        name = _accuracy_alarm(cloudwatch)
+        initial = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
+        assert evaluate_alarm(cloudwatch, name) == initial  # no reviews: missing data is ignored
+        _reviews(cloudwatch, confirmed=2, corrected=8)
+        assert (
+            evaluate_alarm(cloudwatch, name) == "OK"
+        )  # 10 reviews: too few to judge (the expression says 1)
+        _reviews(cloudwatch, confirmed=4, corrected=16)
+        assert evaluate_alarm(cloudwatch, name) == "ALARM"  # 30 reviews, 20% confirmed
+        reason = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateReason"]
+        assert "metric math [0.2]" in reason

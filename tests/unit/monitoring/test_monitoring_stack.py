@@ -239,5 +239,3 @@ def test_cfn_lint_reports_no_errors(keel_synth: Synthesized) -> None:
     assert result.returncode in (0, 4), result.stderr[-2000:]  # 4: warnings only
     findings = json.loads(result.stdout or "[]")
     assert [f for f in findings if f["Rule"]["Id"] not in ACCEPTED_CFN_LINT_WARNINGS] == []
-
-
