@@ -1,6 +1,6 @@
 """The deployed local platform as the scenario drives it: service clients of the local AWS, Keel's Lambda
-functions invoked in-process, the policy gate, the deployer with its simulated endpoint service, the endpoint
-answering requests, and an on-call inbox subscribed to the alert topic."""
+functions invoked in-process (the policy gate and the deployer with the parts moto cannot serve replaced),
+the simulated endpoint service, the endpoint answering requests, and an on-call inbox on the alert topic."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from keel.config import EnvironmentConfig
 from keel.gate.settings import GovernanceSettings
 from keel.scenario.endpoint import LocalEndpoint
 from keel.scenario.lambdas import LocalLambdas
-from keel.serving.local import LocalServing, local_serving
+from keel.serving.simulated import SimulatedEndpointService
 
 INBOX_QUEUE = "keel-local-scenario-inbox"
 
@@ -96,7 +96,7 @@ class LocalPlatform:
     config: EnvironmentConfig
     clients: Clients
     lambdas: LocalLambdas
-    serving: LocalServing
+    endpoints: SimulatedEndpointService
     endpoint: LocalEndpoint
     inbox: AlertInbox
 
@@ -107,12 +107,8 @@ class LocalPlatform:
             config=config,
             clients=clients,
             lambdas=LocalLambdas(config, clients.lambda_, endpoint_url, log_dir),
-            serving=local_serving(
-                config,
-                sagemaker=clients.sagemaker,
-                s3=clients.s3,
-                cloudwatch=clients.cloudwatch,
-                autoscaling=clients.autoscaling,
+            endpoints=SimulatedEndpointService(
+                clients.sagemaker, clients.autoscaling, cloudwatch=clients.cloudwatch
             ),
             endpoint=LocalEndpoint(config, clients.sagemaker, clients.s3),
             inbox=AlertInbox.subscribe(clients, GovernanceSettings.from_config(config).alert_topic_arn),
@@ -132,6 +128,26 @@ class LocalPlatform:
             module._runtime = module.build_runtime(findings=findings, approvals=NoApprovalLookup())
 
         self.lambdas.prepare("policy_gate", setup)
+
+    def use_simulated_endpoints_in_the_deployer(self) -> None:
+        """The deployer's handler over the simulated endpoint service (moto has no UpdateEndpoint): the
+        deployer is built from the function's deployed settings, only its endpoint service replaced."""
+
+        def setup(module: Any) -> None:
+            from keel.serving.runtime import DeployerSettings, build_deployer
+
+            clients = self.clients
+            module._deployer[:] = [
+                build_deployer(
+                    DeployerSettings.from_environ(),
+                    sagemaker=clients.sagemaker,
+                    s3=clients.s3,
+                    cloudwatch=clients.cloudwatch,
+                    endpoints=self.endpoints,
+                )
+            ]
+
+        self.lambdas.prepare("model_deployer", setup)
 
     def close(self) -> None:
         self.lambdas.close()
