@@ -6,22 +6,16 @@ Thin: parse the event (Powertools parser), run `keel.quarantine.quarantine.handl
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keel.gate.notify import SnsNotifier
+from keel.gate.once import OncePerEvent, once_per_event
 from keel.gate.settings import GovernanceSettings
 from keel.quarantine.quarantine import MacieFinding, QuarantineDeps, handle_event
 
@@ -34,14 +28,9 @@ class MacieFindingEvent(EventBridgeModel):
     detail: MacieFinding
 
 
-@dataclass
-class QuarantineRuntime:
-    deps: QuarantineDeps
-    handle: Callable[..., dict[str, Any]]
-    idempotency: IdempotencyConfig
-
-
-def build_runtime(environ: dict[str, str] | None = None, session: Any | None = None) -> QuarantineRuntime:
+def build_runtime(
+    environ: dict[str, str] | None = None, session: Any | None = None
+) -> OncePerEvent[QuarantineDeps]:
     import boto3
 
     settings = GovernanceSettings.from_environ(environ)
@@ -51,32 +40,19 @@ def build_runtime(environ: dict[str, str] | None = None, session: Any | None = N
         s3=session.client("s3"),
         notifier=SnsNotifier(session.client("sns"), settings.alert_topic_arn),
     )
-    config = IdempotencyConfig(
-        event_key_jmespath="id",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=settings.idempotency_ttl_seconds,
-    )
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table, boto3_client=session.client("dynamodb")
-    )
-
-    def quarantine(event: dict[str, Any]) -> dict[str, Any]:
-        return handle_event(deps, event).as_dict()
-
-    wrapped = idempotent_function(
-        quarantine,
-        data_keyword_argument="event",
-        persistence_store=persistence,
-        config=config,
+    return once_per_event(
+        deps,
+        lambda d, event: handle_event(d, event).as_dict(),
+        settings=settings,
+        session=session,
         key_prefix="keel-macie-quarantine",
     )
-    return QuarantineRuntime(deps, wrapped, config)
 
 
-_runtime: QuarantineRuntime | None = None
+_runtime: OncePerEvent[QuarantineDeps] | None = None
 
 
-def runtime() -> QuarantineRuntime:
+def runtime() -> OncePerEvent[QuarantineDeps]:
     global _runtime
     if _runtime is None:
         _runtime = build_runtime()
@@ -91,7 +67,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     quarantine.idempotency.register_lambda_context(context)
     parsed = parse(event=event, model=MacieFindingEvent)
     logger.append_keys(finding_id=parsed.detail.id, event_id=parsed.id)
-    result = quarantine.handle(event=event)
+    result = quarantine.run(event=event)
     metrics.add_dimension(name="Action", value=str(result.get("action")))
     metrics.add_metric(name="MacieQuarantine", unit=MetricUnit.Count, value=1)
     logger.info("macie quarantine result", extra={"result": result})

@@ -8,17 +8,10 @@ has not written its lineage record yet raises `GateNotReadyError`: the invocatio
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -26,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from keel.gate.decide import GateDeps, handle_event
 from keel.gate.model import Actor
+from keel.gate.once import OncePerEvent, once_per_event
 from keel.gate.runtime import gate_deps
 from keel.gate.settings import GovernanceSettings
 
@@ -46,49 +40,28 @@ class ModelPackageStateChange(EventBridgeModel):
     detail: ModelPackageDetail
 
 
-@dataclass
-class GateRuntime:
-    deps: GateDeps
-    decide: Callable[..., dict[str, Any]]
-    idempotency: IdempotencyConfig
-
-
 def build_runtime(
     environ: dict[str, str] | None = None, session: Any | None = None, **overrides: Any
-) -> GateRuntime:
+) -> OncePerEvent[GateDeps]:
     """Settings from the environment, AWS clients from the session; `overrides` replace gate_deps() parts
     (the local runner passes `findings=` and `approvals=` since moto lacks Macie and CloudTrail lookups)."""
     import boto3
 
     settings = GovernanceSettings.from_environ(environ)
     session = session or boto3.session.Session(region_name=settings.region)
-    deps = gate_deps(settings, session, **overrides)
-    config = IdempotencyConfig(
-        event_key_jmespath="id",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=settings.idempotency_ttl_seconds,
-    )
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table, boto3_client=session.client("dynamodb")
-    )
-
-    def decide(event: dict[str, Any]) -> dict[str, Any]:
-        return handle_event(deps, event).as_dict()
-
-    wrapped = idempotent_function(
-        decide,
-        data_keyword_argument="event",
-        persistence_store=persistence,
-        config=config,
+    return once_per_event(
+        gate_deps(settings, session, **overrides),
+        lambda deps, event: handle_event(deps, event).as_dict(),
+        settings=settings,
+        session=session,
         key_prefix="keel-policy-gate",
     )
-    return GateRuntime(deps, wrapped, config)
 
 
-_runtime: GateRuntime | None = None
+_runtime: OncePerEvent[GateDeps] | None = None
 
 
-def runtime() -> GateRuntime:
+def runtime() -> OncePerEvent[GateDeps]:
     global _runtime
     if _runtime is None:
         _runtime = build_runtime()
@@ -104,7 +77,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     parsed = parse(event=event, model=ModelPackageStateChange)
     gate.deps.actor = Actor(kind="policy-gate", identity=context.invoked_function_arn, source="lambda")
     logger.append_keys(model_package_arn=parsed.detail.model_package_arn, event_id=parsed.id)
-    outcome = gate.decide(event=event)
+    outcome = gate.run(event=event)
     metrics.add_dimension(name="Decision", value=str(outcome.get("decision") or "none"))
     metrics.add_metric(name="GateOutcomes", unit=MetricUnit.Count, value=1)
     logger.info("policy gate outcome", extra={"outcome": outcome})

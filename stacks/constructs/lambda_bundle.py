@@ -20,7 +20,7 @@ from keel.config import PROJECT_ROOT
 
 BUNDLE_ROOT = PROJECT_ROOT / ".keel" / "lambda-bundles"
 # Domain modules a Lambda never needs (CLI, local AWS emulator).
-_EXCLUDED_KEEL_PARTS = ("commands", "local")
+_EXCLUDED_KEEL_PARTS = ("commands", "local", "scenario")  # the CLI and the local runner only
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "*.dist-info")
 
 
