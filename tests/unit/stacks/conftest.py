@@ -37,9 +37,18 @@ class Synthesized:
         }
 
 
+# cx-api's DISABLE_ASSET_STAGING_CONTEXT (not exported to Python): assets are fingerprinted as usual, but not
+# copied into the output folder. The templates, tree.json and the cdk-nag validation report are byte-identical
+# either way and the asset manifests list the same assets under the same hashes, with the source folder as
+# their path instead of a copy. The copy is ~345 MB per environment (the step image's build context and one
+# bundle per Lambda) and ~40 % of a warm synth's time.
+NO_ASSET_STAGING = {"aws:cdk:disable-asset-staging": True}
+
+
 def synthesize(outdir: Path, env_name: str, **context_overrides: Any) -> Synthesized:
-    """Build the app exactly as `cdk synth -c env=NAME` does (same context, so the same feature flags)."""
-    context = read_cdk_context() | {"env": env_name} | context_overrides
+    """Build the app exactly as `cdk synth -c env=NAME` does (same context, so the same feature flags), except
+    that assets are not copied into `outdir` (NO_ASSET_STAGING)."""
+    context = read_cdk_context() | {"env": env_name} | NO_ASSET_STAGING | context_overrides
     app = App(context=context, outdir=str(outdir))
     config = config_from_app(app)
     stacks = build_app(app, config)
