@@ -9,6 +9,7 @@ import urllib.request
 from typing import Any
 
 from keel.local.server import LAMBDA_EVENTS_PATH
+from keel.runner.execution_status import is_loopback_http
 
 
 class LambdaEventsError(RuntimeError):
@@ -19,7 +20,7 @@ def take_events(endpoint_url: str, function_name: str, *, account: str, region: 
     """Each kept event as {"rule", "target_id", "event"}, oldest first; taken events are not served again."""
     query = urllib.parse.urlencode({"function": function_name, "account": account, "region": region})
     url = f"{endpoint_url.rstrip('/')}{LAMBDA_EVENTS_PATH}?{query}"
-    if not url.startswith(("http://127.", "http://localhost", "http://[::1]")):
+    if not is_loopback_http(endpoint_url):
         raise LambdaEventsError(f"{endpoint_url} is not Keel's local AWS on loopback")
     try:
         with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback only, checked above

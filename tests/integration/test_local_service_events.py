@@ -179,7 +179,7 @@ def test_model_package_changes_are_events_and_updates_keep_metadata(
 
 def test_only_loopback_endpoints_are_asked() -> None:
     with pytest.raises(LambdaEventsError, match="not Keel's local AWS"):
-        take_events("https://sagemaker.us-east-1.amazonaws.com", "f", account="1", region="us-east-1")
+        take_events("https://keel.example.invalid", "f", account="1", region="us-east-1")
 
 
 def test_schedule_and_disabled_rules_receive_no_events(moto_server: Any) -> None:

@@ -88,7 +88,7 @@ def test_real_aws_tracks_status_itself() -> None:
         ("http://[::1]:5000", True),
         ("https://127.0.0.1:5000", False),  # Keel's local server speaks plain http
         ("http://10.0.0.5:5000", False),
-        ("https://api.sagemaker.eu-west-1.amazonaws.com", False),
+        ("https://sagemaker.example.invalid", False),
         ("http://localhost.example.com", False),
         (None, False),
         ("", False),
