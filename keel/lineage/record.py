@@ -19,6 +19,10 @@ from keel.config import PROJECT_ROOT
 
 SCHEMA_VERSION = 1
 LINEAGE_PREFIX = "lineage/executions/"
+# The event the lineage recorder puts on the default bus once a record is written: the policy gate decides on
+# the run's model package then (a long run outlives the retries of the package's own state-change event).
+RECORD_EVENT_SOURCE = "keel.lineage"
+RECORD_EVENT_DETAIL_TYPE = "Keel Lineage Record Written"
 
 
 class _Model(BaseModel):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.runner import s3io
-from keel.runner.execution_status import report_execution_status
+from keel.runner.execution_status import is_local, record_step, report_execution_status
 from keel.runner.expressions import ExecutionContext, ExpressionError, evaluate, evaluate_condition
 from keel.runner.jobs import JobFailedError, JobResult, run_processing, run_training
 
@@ -44,6 +44,7 @@ class StepOutcome:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
+    job_arn: str | None = None
 
 
 @dataclass
@@ -78,7 +79,12 @@ class LocalPipelineRunner:
         return self.execute(self.start(pipeline_name, parameters, display_name=display_name))
 
     def start(
-        self, pipeline_name: str, parameters: dict[str, Any] | None = None, *, display_name: str | None = None
+        self,
+        pipeline_name: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        display_name: str | None = None,
+        description: str | None = None,
     ) -> str:
         """StartPipelineExecution with every parameter resolved (defaults filled in); the execution ARN."""
         definition = json.loads(
@@ -89,6 +95,7 @@ class LocalPipelineRunner:
             PipelineName=pipeline_name,
             PipelineExecutionDisplayName=display_name or "keel-local-run",
             PipelineParameters=[{"Name": k, "Value": str(v)} for k, v in resolved.items()],
+            **({"PipelineExecutionDescription": description} if description else {}),
         )
         return str(started["PipelineExecutionArn"])
 
@@ -203,13 +210,65 @@ class LocalPipelineRunner:
     def _run_step(
         self, step: dict[str, Any], context: ExecutionContext, execution_id: str
     ) -> tuple[StepOutcome, list[dict[str, Any]], str | None]:
+        outcome, next_steps, arn = self._execute_step(step, context, execution_id)
+        self._record(context, step, outcome)
+        return outcome, next_steps, arn
+
+    def _record(self, context: ExecutionContext, step: dict[str, Any], outcome: StepOutcome) -> None:
+        """Keep the step as SageMaker does (ListPipelineExecutionSteps), with the metadata it reports."""
+        metadata: dict[str, Any] = {}
+        if outcome.job_arn:
+            metadata["ProcessingJob" if outcome.type == "Processing" else "TrainingJob"] = {
+                "Arn": outcome.job_arn
+            }
+        elif outcome.type == "Condition" and outcome.status == "Succeeded":
+            metadata["Condition"] = {"Outcome": str(context.steps[outcome.name]["Outcome"]).lower()}
+        elif outcome.type == "RegisterModel" and outcome.outputs.get("model_package"):
+            metadata["RegisterModel"] = {"Arn": outcome.outputs["model_package"]}
+        elif outcome.type == "Fail":
+            metadata["Fail"] = {"ErrorMessage": outcome.detail}
+        item: dict[str, Any] = {
+            "StepName": outcome.name,
+            "StepStatus": outcome.status,
+            "StartTime": outcome.started,
+            "EndTime": outcome.ended,
+            "Metadata": metadata,
+        }
+        if step.get("DisplayName"):
+            item["StepDisplayName"] = step["DisplayName"]
+        if outcome.status == "Failed":
+            item["FailureReason"] = outcome.detail[:3072]
+        record_step(self.sagemaker, context.execution["PipelineExecutionArn"], item)
+
+    def _create_job(self, kind: str, job_name: str, arguments: dict[str, Any]) -> str | None:
+        """The job's record in the local SageMaker (Describe*/List* answer it), from the same request the
+        definition holds; never against AWS, where SageMaker Pipelines creates and runs its jobs itself."""
+        if not is_local(self.sagemaker):
+            return None
+        operation = "CreateProcessingJob" if kind == "Processing" else "CreateTrainingJob"
+        name_key = "ProcessingJobName" if kind == "Processing" else "TrainingJobName"
+        members = self.sagemaker.meta.service_model.operation_model(operation).input_shape.members
+        request = {k: v for k, v in arguments.items() if k in members}
+        if "HyperParameters" in request:  # SageMaker passes hyperparameters as strings
+            request["HyperParameters"] = {k: str(v) for k, v in request["HyperParameters"].items()}
+        create = getattr(
+            self.sagemaker, "create_processing_job" if kind == "Processing" else "create_training_job"
+        )
+        answer = create(**{name_key: job_name}, **request)
+        return str(answer["ProcessingJobArn" if kind == "Processing" else "TrainingJobArn"])
+
+    def _execute_step(
+        self, step: dict[str, Any], context: ExecutionContext, execution_id: str
+    ) -> tuple[StepOutcome, list[dict[str, Any]], str | None]:
         name, kind = step["Name"], step["Type"]
         started = _now()
         self.progress(name, "Executing", step.get("DisplayName", ""))
         job_name = f"pipelines-{execution_id[:12]}-{name}"[:63]
+        job_arn: str | None = None
         try:
             if kind in ("Processing", "Training"):
                 arguments = evaluate(step["Arguments"], context)
+                job_arn = self._create_job(kind, job_name, arguments)
                 result: JobResult = (
                     run_processing(name, arguments, s3=self.s3, workdir=self.workdir)
                     if kind == "Processing"
@@ -226,6 +285,7 @@ class LocalPipelineRunner:
                     inputs=result.inputs,
                     outputs=result.outputs,
                     logs=result.logs,
+                    job_arn=job_arn,
                 )
                 self.progress(name, "Succeeded", "")
                 return outcome, [], None
@@ -274,6 +334,7 @@ class LocalPipelineRunner:
                     inputs=partial.inputs if partial else [],
                     outputs=partial.outputs if partial else {},
                     logs=[str(error.log_path)],
+                    job_arn=job_arn,
                 ),
                 [],
                 None,

@@ -26,6 +26,9 @@ ACTION = "KeelCompletePipelineExecution"
 TARGET = f"SageMaker.{ACTION}"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 COMPLETED_STATUSES = ("Succeeded", "Failed", "Stopped")
+# The runner records each step of the execution the way SageMaker keeps them (ListPipelineExecutionSteps).
+STEP_ACTION = "KeelRecordPipelineExecutionStep"
+STEP_STATUSES = ("Starting", "Executing", "Stopping", "Stopped", "Failed", "Succeeded")
 MAX_FAILURE_REASON = 3072  # SageMaker's limit (shape String3072)
 TIMEOUT_SECONDS = 30
 # Signing only tells the local server which service and region are meant; it checks no signatures.
@@ -60,6 +63,38 @@ def report_execution_status(
         _set_in_process(execution_arn, status, reason)
         return True
     return False
+
+
+def record_step(sagemaker_client: Any, execution_arn: str, step: dict[str, Any]) -> bool:
+    """Record one step of a running execution (a ListPipelineExecutionSteps item; times ISO 8601) in the
+    local SageMaker. True when recorded; False on real AWS, where SageMaker keeps its steps itself."""
+    payload = {"PipelineExecutionArn": execution_arn, "Step": step}
+    if is_loopback_http(getattr(sagemaker_client.meta, "endpoint_url", None)):
+        post_local_action(sagemaker_client, STEP_ACTION, payload)
+        return True
+    if _moto_is_mocking():
+        backend = _backend_of(execution_arn)
+        record = getattr(backend, "keel_record_pipeline_execution_step", None)
+        if not callable(record):
+            return False  # stock moto keeps no steps
+        try:
+            record(execution_arn, json.loads(json.dumps(step, default=str)))
+        except Exception as error:  # moto's service errors
+            raise ExecutionStatusError(f"{STEP_ACTION}: {error}") from error
+        return True
+    return False
+
+
+def is_local(sagemaker_client: Any) -> bool:
+    """The client talks to a local SageMaker (Keel's server, or moto in this process), never to AWS."""
+    return is_loopback_http(getattr(sagemaker_client.meta, "endpoint_url", None)) or _moto_is_mocking()
+
+
+def _backend_of(execution_arn: str) -> Any:
+    from moto.sagemaker.models import sagemaker_backends
+
+    _, _, _, region, account, _ = execution_arn.split(":", 5)
+    return sagemaker_backends[account][region]
 
 
 def is_loopback_http(endpoint_url: str | None) -> bool:

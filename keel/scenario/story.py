@@ -33,14 +33,14 @@ from typing import Any
 from keel.config import PROJECT_ROOT, EnvironmentConfig
 from keel.contract import load_contract
 from keel.feedback.events import scheduled_event
-from keel.feedback.lineage import TriggerRecord, trigger_record_key
 from keel.feedback.names import INCOMING_PREFIX, FeedbackFunction
-from keel.lineage.record import Trigger, to_json
+from keel.lineage.record import LineageRecord, to_json
 from keel.monitoring.local_alarms import evaluate_alarm
 from keel.monitoring.names import Alarm, accuracy_alarm_name, drift_alarm_name, system_alarm_name
 from keel.monitoring.publish import publish_drift
 from keel.naming import BucketPurpose, bucket_name, lambda_function_name, model_package_group_name
-from keel.runner.local_run import LocalRun, execute_training, land_file
+from keel.runner.engine import RunResult
+from keel.runner.local_run import execute_training, land_file
 from keel.runner.s3io import download, list_objects
 from keel.scenario.endpoint import Prediction
 from keel.scenario.platform import LocalPlatform
@@ -54,6 +54,16 @@ TRAFFIC_ROWS = 300  # requests per traffic batch; the drift check needs `min_cap
 REVIEWED = 60  # predictions reviewers label per batch
 WINDOW_TIMEOUT_SECONDS = 120
 DRIFT_PUBLISHER, POLICY_GATE, MODEL_DEPLOYER = "drift_publisher", "policy_gate", "model_deployer"
+LINEAGE_RECORDER = "lineage_recorder"
+
+
+@dataclass
+class LocalRun:
+    """An execution the local runner ran, and the lineage record the deployed recorder wrote for it."""
+
+    result: RunResult
+    record: LineageRecord
+    record_uri: str
 
 
 @dataclass
@@ -190,31 +200,34 @@ class Scenario:
             if status != "Executing":
                 self.say(f"     {step:18s} {status:10s} {detail[:100]}")
 
-        run = execute_training(
-            self.config,
-            sagemaker=clients.sagemaker,
-            s3=clients.s3,
-            execution_arn=execution_arn,
-            trigger=self.trigger_of(execution_arn),
-            progress=progress,
+        result = execute_training(
+            sagemaker=clients.sagemaker, s3=clients.s3, execution_arn=execution_arn, progress=progress
         )
         self.pipeline_events()  # the outcome the runner reported, as SageMaker's status change event
+        run = self.lineage_of(result)
         self.record(run, label)
         return run
+
+    def lineage_of(self, result: RunResult) -> LocalRun:
+        """The execution's end reached the lineage recorder through its deployed rule; the record it wrote
+        is read back from the reports bucket, as the gate and `keel lineage` read it."""
+        outcomes = self.platform.lambdas.deliver(LINEAGE_RECORDER)
+        written = [o for o in outcomes if o.get("execution_arn") == result.execution_arn]
+        if not written:
+            raise RuntimeError(
+                f"no lineage record for {result.execution_id}: its status change did not reach the recorder"
+            )
+        uri = str(written[-1]["record_uri"])
+        bucket, key = uri[5:].split("/", 1)
+        body = self.platform.clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        self.say(f"   EventBridge → lineage recorder: {uri}")
+        return LocalRun(result=result, record=LineageRecord.model_validate_json(body), record_uri=uri)
 
     def pipeline_events(self) -> None:
         for result in self.platform.lambdas.deliver(DRIFT_PUBLISHER):
             if result.get("status") == "published":
                 status, count = result["pipeline_status"], result["metrics"]
                 self.say(f"   EventBridge → pipeline metrics: {status} ({count} metrics)")
-
-    def trigger_of(self, execution_arn: str) -> Trigger:
-        """The trigger record the Lambda that started the execution wrote."""
-        body = self.platform.clients.s3.get_object(
-            Bucket=bucket_name(self.config, BucketPurpose.REPORTS),
-            Key=trigger_record_key(execution_arn.rsplit("/", 1)[-1]),
-        )["Body"].read()
-        return TriggerRecord.model_validate_json(body).trigger
 
     def gate_and_deploy(self, package_arn: str) -> dict[str, Any] | None:
         """The registration event goes to the policy gate's handler (and its decision's event too); an

@@ -1,4 +1,5 @@
-"""Lambda entry point of the policy gate: "SageMaker Model Package State Change" events for Keel's group.
+"""Lambda entry point of the policy gate: "SageMaker Model Package State Change" events for Keel's group, and
+"Keel Lineage Record Written" events for runs that registered a version (the run's evidence is complete).
 
 Thin: parse the event (Powertools parser), run `keel.gate.decide.handle_event` once per event id
 (Powertools idempotency on the DynamoDB table), log, trace and count the outcome. A package whose execution
@@ -29,10 +30,12 @@ metrics = Metrics()
 
 
 class ModelPackageDetail(BaseModel):
+    """The detail of a model package state change, or of Keel's "lineage record written" event (which
+    names the package the run registered)."""
+
     model_config = ConfigDict(extra="allow")
 
     model_package_arn: str = Field(alias="ModelPackageArn", pattern=r"^arn:aws[a-z-]*:sagemaker:")
-    model_package_group_name: str = Field(alias="ModelPackageGroupName")
     model_approval_status: str | None = Field(default=None, alias="ModelApprovalStatus")
 
 

@@ -66,6 +66,7 @@ class GovernanceFunction(Construct):
         removal_policy: RemovalPolicy,
         timeout_seconds: int,
         reserved_concurrency: int,
+        extra_environment: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.config, self.settings = config, settings
@@ -81,7 +82,7 @@ class GovernanceFunction(Construct):
             removal_policy=removal_policy,
             reserved_concurrency=reserved_concurrency,
             timeout_seconds=timeout_seconds,
-            environment=settings.to_environ(),
+            environment={**settings.to_environ(), **(extra_environment or {})},
             distributions=DISTRIBUTIONS,
         )
         self.function, self.role = self.lambda_.function, self.lambda_.role

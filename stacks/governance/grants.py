@@ -5,9 +5,10 @@ from __future__ import annotations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sns as sns
 
+from keel.feedback.names import TRIGGER_PREFIX
 from keel.gate.evidence import MODEL_PACKAGES_PREFIX
 from keel.gate.findings import QUARANTINE_EVIDENCE_PREFIX
-from keel.lineage.record import LINEAGE_PREFIX
+from keel.lineage.record import LINEAGE_PREFIX, RECORD_EVENT_SOURCE
 from keel.quarantine.quarantine import MACIE_QUARANTINE_PREFIX
 from stacks.compliance import acknowledge
 from stacks.governance.functions import GovernanceFunction
@@ -148,4 +149,71 @@ def grant_quarantine(
         conditions={"StringLike": {"s3:prefix": [f"{QUARANTINE_EVIDENCE_PREFIX}*"]}},
     )
     keys.data.grant_encrypt_decrypt(fn.role)
+    fn.acknowledge_wildcards()
+
+
+def grant_lineage_recorder(fn: GovernanceFunction, *, keys: KeelKeys, topic: sns.ITopic) -> None:
+    """Reads an ended execution, its steps and jobs, the reports and the training inputs it names; writes
+    its record; announces it on the default bus."""
+    s = fn.settings
+    sagemaker = f"arn:{s.partition}:sagemaker:{s.region}:{s.account}"
+    topic.grant_publish(fn.role)
+    keys.logs.grant_encrypt_decrypt(fn.role)
+    fn.allow(
+        "ReadEndedExecutions",
+        [
+            "sagemaker:DescribePipelineExecution",
+            "sagemaker:DescribePipelineDefinitionForExecution",
+            "sagemaker:ListPipelineParametersForExecution",
+            "sagemaker:ListPipelineExecutionSteps",
+        ],
+        [f"{s.pipeline_arn}/execution/*"],
+        reason="Execution ids are assigned at start: the recorder reads executions of Keel's pipeline only.",
+    )
+    fn.allow(
+        "ReadTheirJobs",
+        ["sagemaker:DescribeProcessingJob", "sagemaker:DescribeTrainingJob"],
+        [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*"],
+        reason="Job names are made by SageMaker Pipelines at run time (pipelines-<id>-<step>): the recorder "
+        "describes the jobs its execution's steps name.",
+    )
+    reads = {
+        s.reports_bucket: (PIPELINE_PREFIX, TRIGGER_PREFIX),
+        s.artifacts_bucket: (PIPELINE_PREFIX,),
+        **dict.fromkeys(s.input_buckets, ("",)),
+    }
+    for index, (bucket, prefixes) in enumerate(reads.items()):
+        fn.allow(
+            f"ReadRunFacts{index}",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            fn.s3_objects(bucket, *prefixes),
+            reason="The recorder reads the run's reports, trigger record and training input versions, whose "
+            f"keys are made at run time, only in {bucket}.",
+        )
+    fn.allow(
+        "ListRunFacts",
+        ["s3:ListBucket", "s3:ListBucketVersions"],
+        [fn.s3_bucket(b) for b in reads],
+    )
+    fn.allow(
+        "WriteLineageRecords",
+        ["s3:PutObject"],
+        fn.s3_objects(s.reports_bucket, LINEAGE_PREFIX),
+        reason=f"One record per execution, named by its id, under {LINEAGE_PREFIX} only.",
+    )
+    fn.allow(
+        "AnnounceLineageRecords",
+        ["events:PutEvents"],
+        [f"arn:{s.partition}:events:{s.region}:{s.account}:event-bus/default"],
+        conditions={"StringEquals": {"events:source": RECORD_EVENT_SOURCE}},
+    )
+    keys.artifacts.grant_encrypt_decrypt(fn.role)
+    keys.data.grant_decrypt(fn.role)
+    acknowledge(
+        fn.role,
+        "kms:GenerateDataKey* and kms:ReEncrypt* are the action families of the CDK's key grants; every "
+        "statement names one Keel key.",
+        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+        "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+    )
     fn.acknowledge_wildcards()

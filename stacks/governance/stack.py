@@ -17,16 +17,23 @@ from constructs import Construct
 from keel.config import EnvironmentConfig
 from keel.contract import DatasetContract
 from keel.gate.settings import GovernanceSettings
+from keel.lineage.record import RECORD_EVENT_DETAIL_TYPE, RECORD_EVENT_SOURCE
 from keel.naming import EVIDENCE_PREFIX
 from keel.quarantine.quarantine import MACIE_QUARANTINE_PREFIX
 from stacks.compliance import acknowledge
 from stacks.governance.functions import GovernanceFunction
-from stacks.governance.grants import grant_gate, grant_quarantine
+from stacks.governance.grants import grant_gate, grant_lineage_recorder, grant_quarantine
+from stacks.governance.lineage import (
+    PIPELINE_STATUS_DETAIL_TYPE,
+    TERMINAL_STATUSES,
+    deployed_code_environment,
+)
 from stacks.security.keys import KeelKeys
 
 IDEMPOTENCY_KEY, IDEMPOTENCY_TTL = "id", "expiration"  # Powertools' DynamoDBPersistenceLayer defaults
 GATE_TIMEOUT_SECONDS = 300  # hashes every training input version (up to GBs) before deciding
 QUARANTINE_TIMEOUT_SECONDS = 120
+RECORDER_TIMEOUT_SECONDS = 600  # hashes every training input version (up to GBs) of the run
 
 
 class IdempotencyTable(Construct):
@@ -106,6 +113,42 @@ class GovernanceStack(Stack):
                 source=["aws.sagemaker"],
                 detail_type=["SageMaker Model Package State Change"],
                 detail={"ModelPackageGroupName": [settings.model_package_group]},
+            ),
+        )
+        # The record of every run is written by deployed code, on the execution's final status change; the
+        # gate decides on a run's model package once that record exists (the second rule below).
+        self.lineage_recorder = GovernanceFunction(
+            self,
+            "LineageRecorder",
+            handler_name="lineage_recorder",
+            description=f"Keel lineage recorder: the record of every run of {settings.pipeline_name}",
+            timeout_seconds=RECORDER_TIMEOUT_SECONDS,
+            reserved_concurrency=2,
+            extra_environment=deployed_code_environment(contract),
+            **common,  # type: ignore[arg-type]
+        )
+        grant_lineage_recorder(self.lineage_recorder, keys=keys, topic=alert_topic)
+        self.lineage_rule = self.lineage_recorder.invoke_on(
+            "ExecutionsEnded",
+            description=f"Executions of {settings.pipeline_name} that ended (succeeded, failed or stopped) "
+            "go to the lineage recorder.",
+            pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[PIPELINE_STATUS_DETAIL_TYPE],
+                detail={
+                    "pipelineArn": [settings.pipeline_arn],
+                    "currentPipelineExecutionStatus": list(TERMINAL_STATUSES),
+                },
+            ),
+        )
+        self.gate_record_rule = self.gate.invoke_on(
+            "LineageRecords",
+            description=f"A run's lineage record was written: the gate decides on the model package of "
+            f"{settings.model_package_group} it registered.",
+            pattern=events.EventPattern(
+                source=[RECORD_EVENT_SOURCE],
+                detail_type=[RECORD_EVENT_DETAIL_TYPE],
+                detail={"ModelPackageArn": [{"prefix": settings.model_package_arn_prefix}]},
             ),
         )
         self.quarantine = GovernanceFunction(

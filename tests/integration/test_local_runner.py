@@ -1,5 +1,7 @@
-"""The local runner on moto: the shipped white-wine data trains and registers a model with a full lineage
-record; corrupted data stops at validation with the reason and its rows quarantined."""
+"""The local runner on Keel's local AWS: the shipped white-wine data trains and registers a model; corrupted
+data stops at validation with the reason and its rows quarantined. The runner writes no record of Keel's own:
+the lineage record comes from the recorder (the code the deployed Lambda runs) reading what the local
+SageMaker reports — execution, steps, jobs — as it would read AWS."""
 
 from __future__ import annotations
 
@@ -8,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from keel.config import PROJECT_ROOT, load_environment
 from keel.contract import load_contract
-from keel.lineage.record import LineageRecord
+from keel.lineage.assemble import DeployedCode, RecordSources
+from keel.lineage.record import ContractRef, LineageRecord
+from keel.lineage.recorder import LineageRecorder
 from keel.naming import (
     BucketPurpose,
     KeyPurpose,
@@ -31,35 +33,61 @@ WHITE = PROJECT_ROOT / "data" / "wine-quality" / "winequality-white.csv"
 
 
 @pytest.fixture(scope="module")
-def account() -> Iterator[dict[str, Any]]:
+def account(moto_server: Any) -> Iterator[dict[str, Any]]:
     """A local account with what the runner needs: buckets, the artifacts key, the registry, the pipeline."""
-    with mock_aws():
-        config = load_environment("local")
-        s3, sagemaker, kms = (boto3.client(s, region_name=config.region) for s in ("s3", "sagemaker", "kms"))
-        for purpose in BucketPurpose:
-            s3.create_bucket(Bucket=bucket_name(config, purpose))
-            s3.put_bucket_versioning(
-                Bucket=bucket_name(config, purpose), VersioningConfiguration={"Status": "Enabled"}
-            )
-        key_arn = kms.create_key()["KeyMetadata"]["Arn"]
-        kms.create_alias(AliasName=key_alias(config, KeyPurpose.ARTIFACTS), TargetKeyId=key_arn)
-        definition = pipeline_definition(
-            config,
-            load_contract(),
-            targets_for(config, kms_key_arn=key_arn, image_uri=config.training.image_uri),
+    config = load_environment("local")
+    s3, sagemaker, kms, events = (moto_server.client(s) for s in ("s3", "sagemaker", "kms", "events"))
+    for purpose in BucketPurpose:
+        s3.create_bucket(Bucket=bucket_name(config, purpose))
+        s3.put_bucket_versioning(
+            Bucket=bucket_name(config, purpose), VersioningConfiguration={"Status": "Enabled"}
         )
-        sagemaker.create_model_package_group(ModelPackageGroupName=model_package_group_name(config))
-        sagemaker.create_pipeline(
-            PipelineName=pipeline_name(config),
-            PipelineDefinition=json.dumps(definition),
-            RoleArn=f"arn:aws:iam::{config.account}:role/keel-local-pipeline",
-        )
-        yield {"config": config, "s3": s3, "sagemaker": sagemaker, "key_arn": key_arn}
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName=key_alias(config, KeyPurpose.ARTIFACTS), TargetKeyId=key_arn)
+    definition = pipeline_definition(
+        config,
+        load_contract(),
+        targets_for(config, kms_key_arn=key_arn, image_uri=config.training.image_uri),
+    )
+    sagemaker.create_model_package_group(ModelPackageGroupName=model_package_group_name(config))
+    sagemaker.create_pipeline(
+        PipelineName=pipeline_name(config),
+        PipelineDefinition=json.dumps(definition),
+        RoleArn=f"arn:aws:iam::{config.account}:role/keel-local-pipeline",
+    )
+    # What the runner (standing in for SageMaker) writes to S3: never a record of Keel's own.
+    runner_puts: list[str] = []
+    s3.meta.events.register("provide-client-params.s3.PutObject", lambda params, **_: runner_puts.append(params["Key"]))
+    recorder = LineageRecorder(
+        sources=RecordSources(
+            sagemaker=moto_server.client("sagemaker"),
+            s3=moto_server.client("s3"),
+            reports_bucket=bucket_name(config, BucketPurpose.REPORTS),
+            deployed=DeployedCode(
+                environment=config.name,
+                contract=ContractRef(name="wine-quality", version="1.0.0", sha256="0" * 64),
+                git_commit="abc123",
+                git_dirty=False,
+                source_sha256="1" * 64,
+            ),
+        ),
+        events=events,
+        kms_key_id=key_alias(config, KeyPurpose.ARTIFACTS),
+    )
+    yield {
+        "config": config,
+        "s3": s3,
+        "sagemaker": sagemaker,
+        "key_arn": key_arn,
+        "recorder": recorder,
+        "runner_puts": runner_puts,
+    }
 
 
 def _run(account: dict[str, Any], data: Path, workdir: Path) -> Any:
     uri, version = land_file(account["s3"], account["config"], data)
-    return run_training(
+    account["runner_puts"].clear()
+    result = run_training(
         account["config"],
         sagemaker=account["sagemaker"],
         s3=account["s3"],
@@ -67,11 +95,17 @@ def _run(account: dict[str, Any], data: Path, workdir: Path) -> Any:
         data_version=version,
         workdir=workdir,
     )
+    assert not [k for k in account["runner_puts"] if k.startswith("lineage/")]
+    outcome = account["recorder"].record(result.execution_arn)
+    bucket, key = outcome["record_uri"][5:].split("/", 1)
+    record = LineageRecord.model_validate_json(
+        account["s3"].get_object(Bucket=bucket, Key=key)["Body"].read()
+    )
+    return result, record, outcome
 
 
 def test_white_wine_trains_registers_and_records_lineage(account: dict[str, Any], tmp_path: Path) -> None:
-    run = _run(account, WHITE, tmp_path)
-    result, record = run.result, run.record
+    result, record, outcome = _run(account, WHITE, tmp_path)
     assert result.status == "Succeeded", result.failure_reason
     assert [s.name for s in result.steps][-2:] == ["QualityGate", "RegisterModel"]
     assert {s.status for s in result.steps} == {"Succeeded"}
@@ -86,12 +120,17 @@ def test_white_wine_trains_registers_and_records_lineage(account: dict[str, Any]
     # Outputs are encrypted with the job's output key, as SageMaker would.
     head = account["s3"].head_object(Bucket=bucket, Key=key)
     assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == account["key_arn"]
-    # The lineage record is in the reports bucket and complete.
-    bucket, key = run.record_uri[5:].split("/", 1)
-    stored = LineageRecord.model_validate_json(
-        account["s3"].get_object(Bucket=bucket, Key=key)["Body"].read()
+    # The lineage record, assembled from the services' answers, is complete.
+    assert (
+        outcome["execution_status"] == "Succeeded"
+        and outcome["model_package_arn"] == result.model_package_arn
     )
-    assert stored == record
+    assert record.execution_arn == result.execution_arn and record.status == "Succeeded"
+    assert record.trigger.source == "cli" and record.trigger.reason == "manual run"
+    assert [s.name for s in record.steps] == [s.name for s in result.steps]
+    assert all(s.job_name for s in record.steps if s.type in ("Processing", "Training"))
+    assert record.reports["Train.model"].endswith("/output/model.tar.gz")
+    assert record.code.image_uri == account["config"].training.image_uri
     assert record.inputs[0].uri.endswith("winequality-white.csv") and record.inputs[0].version_id
     assert len(record.inputs[0].sha256) == 64
     assert record.validation and record.validation["success"] is True and record.validation["rows"] == 4898
@@ -110,15 +149,19 @@ def test_corrupted_data_stops_at_validation_with_the_reason(account: dict[str, A
     data = tmp_path / "corrupted.csv"
     data.write_text("\n".join(corrupted) + "\n")
     before = data.read_bytes()
-    run = _run(account, data, tmp_path / "work")
-    result = run.result
+    result, record, _ = _run(account, data, tmp_path / "work")
     assert result.status == "Failed"
     assert result.failure_reason and result.failure_reason.startswith("CombineValidation")
     assert [s.name for s in result.steps if s.status == "Skipped"][:2] == ["Preprocess", "Train"]
     assert result.model_package_arn is None
-    assert run.record.validation and run.record.validation["success"] is False
-    assert run.record.validation["quarantined_rows"] == 2
-    quarantine = run.record.reports["ValidateData.quarantine"]
+    # The failed run has its record too: its steps up to the failure, the validation that stopped it.
+    assert record.status == "Failed" and record.failure_reason == result.failure_reason
+    assert [s.status for s in record.steps] == ["Succeeded", "Failed"]
+    assert record.model_package_arn is None and record.metrics is None
+    assert record.inputs and record.inputs[0].uri.endswith("corrupted.csv")
+    assert record.validation and record.validation["success"] is False
+    assert record.validation["quarantined_rows"] == 2
+    quarantine = record.reports["ValidateData.quarantine"]
     bucket, prefix = quarantine[5:].split("/", 1)
     keys = [o["Key"] for o in account["s3"].list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]]
     assert any(k.endswith("quarantine.csv") for k in keys)

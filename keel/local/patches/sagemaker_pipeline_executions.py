@@ -13,12 +13,19 @@ no StopPipelineExecution. Here:
   PipelineExecutionStatus Succeeded|Failed|Stopped, FailureReason?) lets Keel's local runner, which
   runs the steps, record the outcome (`keel/runner/execution_status.py` sends it). Only an Executing
   execution can be completed;
-- Describe/ListPipelineExecutions report that status, and the FailureReason only when there is one.
+- Describe/ListPipelineExecutions report that status, and the FailureReason only when there is one;
+- the Keel-local action `KeelRecordPipelineExecutionStep` (JSON: PipelineExecutionArn, Step in the shape of
+  a ListPipelineExecutionSteps item, times as ISO 8601) lets the runner record each step as it starts and
+  ends; the job its Metadata names (created by the runner with CreateProcessingJob/CreateTrainingJob) takes
+  the step's outcome (Completed/Failed/Stopped, FailureReason, end time), as SageMaker's own jobs would;
+- ListPipelineExecutionSteps (moto: not implemented) answers those steps, newest first unless
+  SortOrder=Ascending, paginated with MaxResults/NextToken.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from moto.core.responses import ActionResult
@@ -30,11 +37,18 @@ from moto.sagemaker.utils import get_pipeline_from_name
 
 from keel.local.extensions import Extension
 from keel.local.service_events import emit
-from keel.runner.execution_status import ACTION, COMPLETED_STATUSES, MAX_FAILURE_REASON
+from keel.runner.execution_status import (
+    ACTION,
+    COMPLETED_STATUSES,
+    MAX_FAILURE_REASON,
+    STEP_ACTION,
+    STEP_STATUSES,
+)
 
 EXECUTING = "Executing"
 STOPPED = "Stopped"
-KEEL_ACTIONS = (ACTION,)
+KEEL_ACTIONS = (ACTION, STEP_ACTION)
+_JOB_STATUS = {"Succeeded": "Completed", "Failed": "Failed", "Stopped": "Stopped"}
 
 _original_init = FakePipelineExecution.__init__
 _original_start = SageMakerModelBackend.start_pipeline_execution
@@ -59,6 +73,7 @@ def _init(self: FakePipelineExecution, *args: Any, **kwargs: Any) -> None:
     self.pipeline_execution_status = EXECUTING
     self.pipeline_execution_failure_reason = None
     self.keel_stop_token = None  # type: ignore[attr-defined]
+    self.keel_steps = {}  # type: ignore[attr-defined]  # step name -> ListPipelineExecutionSteps item
 
 
 def start_pipeline_execution(
@@ -148,6 +163,82 @@ def keel_complete_pipeline_execution(
     return {"PipelineExecutionArn": execution.arn, "PipelineExecutionStatus": status}
 
 
+def keel_record_pipeline_execution_step(
+    self: SageMakerModelBackend, pipeline_execution_arn: str, step: Any
+) -> dict[str, str]:
+    if not isinstance(step, dict) or not isinstance(step.get("StepName"), str) or not step["StepName"]:
+        raise ValidationError("Step must be an object with a StepName.")
+    status = step.get("StepStatus")
+    if status not in STEP_STATUSES:
+        raise ValidationError(f"StepStatus must be one of {', '.join(STEP_STATUSES)}, not {status!r}.")
+    execution = _execution(self, pipeline_execution_arn)
+    if execution.pipeline_execution_status != EXECUTING:
+        raise ValidationError(
+            f"Pipeline execution {execution.arn} is {execution.pipeline_execution_status}: steps are "
+            f"recorded while it is {EXECUTING}."
+        )
+    item: dict[str, Any] = {"StepName": step["StepName"], "StepStatus": status, "AttemptCount": 1}
+    for name in ("StepDisplayName", "StepDescription", "FailureReason"):
+        if step.get(name):
+            item[name] = str(step[name])
+    for name in ("StartTime", "EndTime"):
+        if step.get(name):
+            try:
+                item[name] = datetime.fromisoformat(str(step[name]))
+            except ValueError:
+                raise ValidationError(f"{name} must be an ISO 8601 time, not {step[name]!r}.") from None
+    metadata = step.get("Metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValidationError("Metadata must be an object.")
+    if metadata:
+        item["Metadata"] = metadata
+        _settle_job(self, metadata, item)
+    steps = execution.keel_steps  # type: ignore[attr-defined]
+    steps[item["StepName"]] = item
+    return {"PipelineExecutionArn": execution.arn, "StepName": item["StepName"]}
+
+
+def _settle_job(self: SageMakerModelBackend, metadata: dict[str, Any], step: dict[str, Any]) -> None:
+    """The job a step names ends as the step does."""
+    job_status = _JOB_STATUS.get(step["StepStatus"])
+    if job_status is None:
+        return
+    for kind, jobs, attribute in (
+        ("ProcessingJob", self.processing_jobs, "processing_job_status"),
+        ("TrainingJob", self.training_jobs, "training_job_status"),
+    ):
+        arn = str((metadata.get(kind) or {}).get("Arn") or "")
+        job = jobs.get(arn.rsplit("/", 1)[-1]) if arn else None
+        if job is None:
+            continue
+        setattr(job, attribute, job_status)
+        if kind == "TrainingJob":
+            job.secondary_status = job_status
+        if step.get("FailureReason"):
+            job.failure_reason = step["FailureReason"]
+        job.last_modified_time = step.get("EndTime") or utcnow()
+
+
+def list_pipeline_execution_steps(
+    self: SageMakerModelBackend,
+    pipeline_execution_arn: str,
+    next_token: str | None,
+    max_results: int | None,
+    sort_order: str | None,
+) -> dict[str, Any]:
+    if sort_order not in (None, "Ascending", "Descending"):
+        raise ValidationError(f"SortOrder must be Ascending or Descending, not {sort_order!r}.")
+    steps = list(_execution(self, pipeline_execution_arn).keel_steps.values())  # type: ignore[attr-defined]
+    steps.sort(key=lambda s: s.get("StartTime") or utcnow(), reverse=sort_order != "Ascending")
+    start = int(next_token) if next_token and next_token.isdigit() else 0
+    size = int(max_results or 20)
+    page = steps[start : start + size]
+    answer: dict[str, Any] = {"PipelineExecutionSteps": page}
+    if start + size < len(steps):
+        answer["NextToken"] = str(start + size)
+    return answer
+
+
 def _set_status(execution: FakePipelineExecution, status: str, failure_reason: str | None) -> None:
     previous = execution.pipeline_execution_status
     execution.pipeline_execution_status = status
@@ -201,6 +292,24 @@ def handle_stop_pipeline_execution(self: SageMakerResponse) -> ActionResult:
     )
 
 
+def handle_keel_record_pipeline_execution_step(self: SageMakerResponse) -> str:
+    answer = self.sagemaker_backend.keel_record_pipeline_execution_step(  # type: ignore[attr-defined]
+        self._get_param("PipelineExecutionArn"), self._get_param("Step")
+    )
+    return json.dumps(answer)
+
+
+def handle_list_pipeline_execution_steps(self: SageMakerResponse) -> ActionResult:
+    return ActionResult(
+        self.sagemaker_backend.list_pipeline_execution_steps(  # type: ignore[attr-defined]
+            self._get_param("PipelineExecutionArn"),
+            self._get_param("NextToken"),
+            self._get_param("MaxResults"),
+            self._get_param("SortOrder"),
+        )
+    )
+
+
 def handle_keel_complete_pipeline_execution(self: SageMakerResponse) -> str:
     answer = self.sagemaker_backend.keel_complete_pipeline_execution(  # type: ignore[attr-defined]
         self._get_param("PipelineExecutionArn"),
@@ -218,7 +327,11 @@ PATCHES: tuple[tuple[type, str, Any], ...] = (
     (SageMakerModelBackend, "list_pipeline_executions", list_pipeline_executions),
     (SageMakerModelBackend, "stop_pipeline_execution", stop_pipeline_execution),
     (SageMakerModelBackend, "keel_complete_pipeline_execution", keel_complete_pipeline_execution),
+    (SageMakerModelBackend, "keel_record_pipeline_execution_step", keel_record_pipeline_execution_step),
+    (SageMakerModelBackend, "list_pipeline_execution_steps", list_pipeline_execution_steps),
     (SageMakerResponse, "parse_parameters", parse_parameters),
+    (SageMakerResponse, "keel_record_pipeline_execution_step", handle_keel_record_pipeline_execution_step),
+    (SageMakerResponse, "list_pipeline_execution_steps", handle_list_pipeline_execution_steps),
     (SageMakerResponse, "stop_pipeline_execution", handle_stop_pipeline_execution),
     (SageMakerResponse, "keel_complete_pipeline_execution", handle_keel_complete_pipeline_execution),
 )
@@ -234,10 +347,12 @@ EXTENSION = Extension(
     kind="api",
     what="pipeline executions start Executing; ClientRequestToken makes StartPipelineExecution idempotent; "
     "StopPipelineExecution (Executing → Stopped); Keel-local action KeelCompletePipelineExecution "
-    "(Succeeded/Failed/Stopped + FailureReason) for the local runner; Describe/ListPipelineExecutions "
-    "report that status and FailureReason only when there is one",
+    "(Succeeded/Failed/Stopped + FailureReason) and KeelRecordPipelineExecutionStep (a step and the "
+    "outcome of its job) for the local runner; ListPipelineExecutionSteps; "
+    "Describe/ListPipelineExecutions report that status and FailureReason only when there is one",
     why="moto marked every execution Succeeded at once (before any step ran), ignored ClientRequestToken "
-    "(a retried start ran twice) and had no StopPipelineExecution",
+    "(a retried start ran twice), had no StopPipelineExecution nor ListPipelineExecutionSteps, and its jobs "
+    "are Completed at creation",
     upstream=False,
     install=install,
 )
