@@ -93,7 +93,7 @@ def assemble_record(sources: RecordSources, execution_arn: str) -> LineageRecord
     steps: list[StepRecord] = []
     jobs: dict[str, dict[str, Any]] = {}  # step name -> job description
     model_package_arn: str | None = None
-    for step in _execution_steps(sagemaker, execution_arn):
+    for step in list(_execution_steps(sagemaker, execution_arn)):  # every page, then the jobs
         record, job = _step_record(sagemaker, step, step_types)
         steps.append(record)
         if job is not None:
@@ -228,6 +228,7 @@ def _step_record(
 
 
 def _name_of(arn: str) -> str:
+    # SageMaker lower-cases the name in a job's ARN; its Describe* APIs take names case-insensitively.
     return arn.rsplit("/", 1)[-1]
 
 
@@ -356,7 +357,7 @@ def _versions_as_of(
 ) -> list[tuple[str, str | None, str, int]]:
     """(key, version id, ETag, size) of each key under the prefix as it stood at `as_of`, sorted by key: the
     newest entry of each key no later than `as_of`, left out when that entry is a delete marker."""
-    newest: dict[str, tuple[datetime, dict[str, Any] | None]] = {}
+    newest: dict[str, tuple[tuple[datetime, bool, bool], dict[str, Any] | None]] = {}
     paginator = s3.get_paginator("list_object_versions")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
         entries = [(v, v) for v in page.get("Versions", [])]
@@ -365,9 +366,11 @@ def _versions_as_of(
             key, modified = str(entry["Key"]), entry["LastModified"]
             if key.endswith("/") or (as_of is not None and modified > as_of):
                 continue
-            # S3 lists each key's entries newest first: on equal times the first one seen stays.
-            if key not in newest or modified > newest[key][0]:
-                newest[key] = (modified, version)
+            # LastModified has one-second resolution: on a tie the latest entry wins, else the delete marker
+            # (a put then a delete within one second is the common case).
+            rank = (modified, bool(entry.get("IsLatest")), version is None)
+            if key not in newest or rank > newest[key][0]:
+                newest[key] = (rank, version)
     return sorted(
         (key, v.get("VersionId"), str(v["ETag"]), int(v["Size"]))
         for key, (_, v) in newest.items()
