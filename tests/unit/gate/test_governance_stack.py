@@ -152,7 +152,7 @@ def test_functions_get_the_settings_and_the_table_is_encrypted(template: Templat
     names = sorted(a["Properties"]["AlarmName"] for a in alarms.values())
     assert names == sorted(
         f"keel-prod-system-{fn}-{what}"
-        for fn in ("policy-gate", "macie-quarantine")
+        for fn in ("policy-gate", "lineage-recorder", "macie-quarantine")
         for what in ("errors", "dlq")
     )
     assert all(a["Properties"]["AlarmActions"] == [settings.alert_topic_arn] for a in alarms.values())
@@ -205,3 +205,61 @@ def test_the_bundles_carry_the_handlers_and_the_policy_file(synth: Synth) -> Non
         assert (bundle / "keel" / "gate" / "policies.yaml").is_file()
         assert (bundle / "aws_lambda_powertools").is_dir() and (bundle / "yaml").is_dir()
         assert not (bundle / "keel" / "commands").exists()
+
+
+def test_every_ended_run_reaches_the_lineage_recorder_and_its_record_the_gate(template: Template) -> None:
+    """The record of every run is written by deployed code (not by a local runner): the recorder listens to
+    the pipeline's final statuses; the gate listens to the recorder's announcement of Keel's packages."""
+    settings = GovernanceSettings.from_config(synth_config())
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.sagemaker"],
+                "detail-type": ["SageMaker Model Building Pipeline Execution Status Change"],
+                "detail": {
+                    "pipelineArn": [settings.pipeline_arn],
+                    "currentPipelineExecutionStatus": ["Succeeded", "Failed", "Stopped"],
+                },
+            },
+            "Targets": [
+                Match.object_like({"DeadLetterConfig": Match.any_value(), "RetryPolicy": Match.any_value()})
+            ],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["keel.lineage"],
+                "detail-type": ["Keel Lineage Record Written"],
+                "detail": {"ModelPackageArn": [{"prefix": settings.model_package_arn_prefix}]},
+            }
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "lambdas.lineage_recorder.handler.lambda_handler",
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        **settings.to_environ(),
+                        "KEEL_LINEAGE_CONTRACT_NAME": synth_config().contract,
+                        "KEEL_LINEAGE_SOURCE_SHA256": Match.string_like_regexp("^[0-9a-f]{64}$"),
+                    }
+                )
+            },
+        },
+    )
+    recorder = statements(template, "LineageRecorder")
+    assert as_list(recorder["WriteLineageRecords"]["Resource"]) == [
+        f"arn:aws:s3:::{settings.reports_bucket}/lineage/executions/*"
+    ]
+    assert as_list(recorder["ReadEndedExecutions"]["Resource"]) == [f"{settings.pipeline_arn}/execution/*"]
+    assert "sagemaker:ListPipelineExecutionSteps" in recorder["ReadEndedExecutions"]["Action"]
+    assert recorder["AnnounceLineageRecords"]["Condition"] == {
+        "StringEquals": {"events:source": "keel.lineage"}
+    }
+    actions = {a for s in recorder.values() for a in as_list(s["Action"])}
+    assert not {"s3:DeleteObject", "s3:DeleteObjectVersion", "sagemaker:UpdateModelPackage"} & actions
