@@ -101,7 +101,7 @@ def run() -> dict[str, object]:
         "goal_s": GOAL_SECONDS,
         "within_goal": pack_seconds < GOAL_SECONDS,
         "pack_gate_decisions": len(pack.gate_decisions),  # type: ignore[attr-defined]
-        "pack_deployments": len(pack.deployments),  # type: ignore[attr-defined]
+        "pack_deployments": len(pack.deployments or []),  # type: ignore[attr-defined]
         "pack_tracking": pack.tracking.status,  # type: ignore[attr-defined]
         "html_kb": round(len(page) / 1024, 1),
         "reverse_lookup_over_all_records_s": round(reverse_seconds, 3),

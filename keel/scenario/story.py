@@ -256,7 +256,6 @@ class Scenario:
         if decision is None:
             self.say(f"   no gate decision on {package_arn}: no model package event reached the gate")
             return None
-        self.lineage_pack(package_arn)
         for event in self.platform.lambdas.take(MODEL_DEPLOYER):  # the deployer's rule: approvals only
             results = [self.platform.lambdas.invoke(MODEL_DEPLOYER, event)]
             endpoints = self.platform.endpoints
@@ -270,6 +269,7 @@ class Scenario:
             steps = " → ".join(str(step) for step in deployment["steps"])
             message = str(results[-1].get("message") or results[-1].get("reason") or "")
             self.say(f"   EventBridge → deployer: version {deployment['version']}: {steps} {message[:80]}")
+        self.lineage_pack(package_arn)  # after the deployment, so the pack shows it
         return decision
 
     def lineage_pack(self, package_arn: str) -> None:
