@@ -38,6 +38,8 @@ class StackConcern(StrEnum):
     GOVERNANCE = "Governance"
     MONITORING = "Monitoring"
     SERVING = "Serving"
+    # In us-east-1, for an environment in another region: forwards global services' events (IAM).
+    GLOBAL_EVENTS = "GlobalEvents"
 
 
 # Buckets that hold datasets: CloudTrail records data events on them and Macie classifies them.

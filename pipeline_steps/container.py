@@ -24,6 +24,7 @@ PROCESSING_INPUT = "/opt/ml/processing/input"
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
 RESOURCE_CONFIG = "/opt/ml/config/resourceconfig.json"  # processing jobs: current_host and hosts
 HYPERPARAMETERS_JSON = "/opt/ml/input/config/hyperparameters.json"  # training jobs
+FAILURE_FILE = "/opt/ml/output/failure"  # training jobs: the failure description SageMaker reports
 
 # Training-job environment (set by SageMaker / the training toolkit) and their documented defaults.
 SM_CHANNEL_TRAIN = ("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")
@@ -60,11 +61,37 @@ def env_path(variable: tuple[str, str], environ: Mapping[str, str] | None = None
     return Path(value) if value else container_path(default, environ)
 
 
-def processing_hosts(path: Path | None = None) -> tuple[str | None, list[str]]:
-    """(current host, all hosts) of a processing job; (None, []) outside SageMaker."""
+class ContainerFileError(ValueError):
+    """A file SageMaker writes into the container exists but cannot be used; the message names the file and
+    the problem."""
+
+
+class HyperparametersError(ContainerFileError):
+    """hyperparameters.json exists but cannot be used."""
+
+
+def _json_object(path: Path, what: str) -> dict[str, Any] | None:
+    """The JSON object in `path`; None if there is no such file (outside SageMaker)."""
     try:
-        config = json.loads((path or container_path(RESOURCE_CONFIG)).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ContainerFileError(f"{path}: cannot be read ({error})") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ContainerFileError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise ContainerFileError(f"{path}: expected a JSON object of {what}, got {type(document).__name__}")
+    return document
+
+
+def processing_hosts(path: Path | None = None) -> tuple[str | None, list[str]]:
+    """(current host, all hosts) of a processing job; (None, []) outside SageMaker (no resource config).
+    A resource config that is not a JSON object raises ContainerFileError."""
+    config = _json_object(path or container_path(RESOURCE_CONFIG), "hosts")
+    if config is None:
         return None, []
     hosts = [str(h) for h in config.get("hosts", [])]
     current = config.get("current_host")
@@ -72,18 +99,42 @@ def processing_hosts(path: Path | None = None) -> tuple[str | None, list[str]]:
 
 
 def read_hyperparameters(path: Path | None = None) -> dict[str, str]:
-    """SageMaker's hyperparameters.json (all values are strings; JSON-encoded ones are decoded)."""
+    """SageMaker's hyperparameters.json (all values are strings; JSON-encoded ones are decoded).
+
+    No file means no hyperparameters (outside a training job); a file that cannot be read or is not a JSON
+    object raises HyperparametersError: training with defaults instead of the requested values would hide it.
+    """
     try:
-        document = json.loads((path or container_path(HYPERPARAMETERS_JSON)).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
+        document = _json_object(path or container_path(HYPERPARAMETERS_JSON), "hyperparameters")
+    except ContainerFileError as error:
+        raise HyperparametersError(str(error)) from None
     decoded = {}
-    for key, value in document.items():
+    for key, value in (document or {}).items():
         if isinstance(value, str):
+            # A plain string ("balanced") is not JSON and stays as it is; '"4"' or '4' are decoded.
             with contextlib.suppress(json.JSONDecodeError):
                 value = json.loads(value)
         decoded[str(key)] = "" if value is None else str(value)
     return decoded
+
+
+def write_failure(message: str, environ: Mapping[str, str] | None = None) -> Path | None:
+    """SageMaker's failure file: a failed training job reports its first 1024 characters as FailureReason.
+
+    Written only inside a container (SageMaker creates /opt/ml/output; the local runner creates it below
+    $KEEL_CONTAINER_ROOT); returns the path written, or None outside one.
+    """
+    path = container_path(FAILURE_FILE, environ)
+    if not path.parent.is_dir():
+        return None
+    path.write_text(message + "\n", encoding="utf-8")
+    return path
+
+
+def report_failure(step: str, message: str, environ: Mapping[str, str] | None = None) -> None:
+    """A step's failure on stderr (the job log) and in the failure file (the job's FailureReason)."""
+    print(f"{step}: {message}", file=sys.stderr)
+    write_failure(f"{step}: {message}", environ)
 
 
 def hyperparameter_argv(hyperparameters: Mapping[str, str]) -> list[str]:

@@ -34,11 +34,13 @@ from pipeline_steps.container import (
     SM_CHANNEL_VALIDATION,
     SM_MODEL_DIR,
     SM_OUTPUT_DATA_DIR,
+    HyperparametersError,
     configure_logging,
     container_path,
     env_path,
     hyperparameter_argv,
     read_hyperparameters,
+    report_failure,
     write_json,
 )
 from pipeline_steps.dataset import model_features, read_split
@@ -105,7 +107,11 @@ def hyperparameters_from(args: argparse.Namespace) -> Hyperparameters:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    try:
+        args = parse_args(argv)
+    except HyperparametersError as error:  # the job's FailureReason names the file and the problem
+        report_failure("train", str(error))
+        return EXIT_USAGE
     log = configure_logging()
     try:
         contract = load_contract(args.contract)

@@ -19,6 +19,8 @@ from stacks.feedback.stack import FeedbackStack
 from stacks.governance.stack import GovernanceStack
 from stacks.ml.stack import MlStack
 from stacks.monitoring.stack import MonitoringStack
+from stacks.security.alerts import GLOBAL_EVENTS_REGION, receives_global_events
+from stacks.security.global_events import GlobalEventsStack
 from stacks.security.stack import SecurityStack
 from stacks.serving.stack import ServingStack
 
@@ -32,10 +34,19 @@ class KeelStacks:
     monitoring: MonitoringStack
     serving: ServingStack
     governance: GovernanceStack
+    # None when the environment is in us-east-1 (its security stack sees IAM events itself).
+    global_events: GlobalEventsStack | None = None
 
 
-def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks:
-    """Every stack of one environment inside `scope` (the app, or a CDK Pipelines stage)."""
+def build_environment(
+    scope: Construct, config: EnvironmentConfig, *, with_global_events: bool = False
+) -> KeelStacks:
+    """Every stack of one environment inside `scope` (the app, or a CDK Pipelines stage).
+
+    `with_global_events`: outside us-east-1, add the us-east-1 stack that forwards IAM policy changes to the
+    environment's bus. Off by default because a CDK Pipelines stage deploying into a second region needs a
+    replication bucket there that the delivery stack does not provide yet; the app (`cdk deploy`) turns it on.
+    """
     env = Environment(account=config.account, region=config.region)
     removal_policy = RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
     contract = load_contract(config.contract)
@@ -54,6 +65,19 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks
         removal_policy=removal_policy,
         **common(StackConcern.SECURITY),
     )
+    global_events = None
+    if with_global_events and not receives_global_events(config):
+        global_events = GlobalEventsStack(
+            scope,
+            stack_name(config, StackConcern.GLOBAL_EVENTS),
+            config=config,
+            removal_policy=removal_policy,
+            stack_name=stack_name(config, StackConcern.GLOBAL_EVENTS),
+            env=Environment(account=config.account, region=GLOBAL_EVENTS_REGION),
+            description=f"Keel {config.name}: global services' security events forwarded to {config.region}",
+        )
+        # Deploy order only (no cross-region reference): the rule receiving the forwards exists first.
+        global_events.add_stack_dependency(security)
     data = DataStack(
         scope,
         stack_name(config, StackConcern.DATA),
@@ -128,6 +152,13 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks
         )
         for stack in (security, data, ml, feedback, governance, monitoring, serving):
             iam.PermissionsBoundary.of(stack).apply(boundary)
+        if global_events is not None:
+            # An imported policy is referenced by ARN, so the same boundary applies in us-east-1.
+            iam.PermissionsBoundary.of(global_events).apply(
+                iam.ManagedPolicy.from_managed_policy_arn(
+                    global_events, "PermissionsBoundary", config.security.permissions_boundary_arn
+                )
+            )
     return KeelStacks(
         security=security,
         data=data,
@@ -136,11 +167,12 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> KeelStacks
         monitoring=monitoring,
         serving=serving,
         governance=governance,
+        global_events=global_events,
     )
 
 
 def build_app(app: App, config: EnvironmentConfig, *, compliance_checks: bool = True) -> KeelStacks:
-    stacks = build_environment(app, config)
+    stacks = build_environment(app, config, with_global_events=True)
     if compliance_checks:
         add_compliance_checks(app)
     return stacks

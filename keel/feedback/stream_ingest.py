@@ -2,8 +2,11 @@
 micro-batches to the raw bucket (Hive partitions `ingest_date=YYYY-MM-DD`), invalid ones quarantined with the
 reason; after `retrain_after_records` new valid records since the last training, one retraining starts.
 
-Delivery semantics. Kinesis retries from the first failed record, so only the records before the first
-failure are written; the rest are reported as failures and come back. A batch's objects are named by its
+Delivery semantics. Lambda checkpoints before the lowest sequence number reported in `batchItemFailures`
+and redelivers everything after it, so only the records positively checked before the first failure are
+written; every record from the first one not checked on is reported and comes back (none is ever counted as
+processed without having been checked). If that first record has no sequence number to report, the whole
+invocation fails instead. A batch's objects are named by its
 first sequence number: a retried batch replaces them (no duplicate rows, also after bisection), and a
 marker per object counts its records once. A failed retraining start fails the invocation, so the batch is
 retried (its writes are replaced, its count is not repeated) and the start with it; the start is idempotent
@@ -20,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamRecord
 
@@ -40,6 +42,10 @@ from keel.naming import LATEST_VERSIONS
 SOURCE = "kinesis"
 QUARANTINE_SOURCE = "stream-ingest"
 MAX_RECORD_BYTES = 256 * 1024  # a contract row is a few hundred bytes; larger payloads are quarantined
+
+
+class UnreportableRecordError(RuntimeError):
+    """A record that was not processed has no sequence number, so a partial batch response cannot name it."""
 
 
 @dataclass(frozen=True)
@@ -76,30 +82,45 @@ class StreamIngest:
             self.quarantine.keep(QUARANTINE_SOURCE, "not a Kinesis batch (no Records list)", event)
             self.metrics.add("EventsQuarantined")
             return {"batchItemFailures": []}
-        checked: list[CheckedRecord] = []
-        processor = BatchProcessor(
-            event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False
-        )
-        results: list[tuple[Any, ...]] = []
-        try:
-            with processor(
-                records=records, handler=lambda record: checked.append(self.check(record.raw_event))
-            ):
-                results = processor.process()
-        except (KeyError, AttributeError, TypeError):
-            pass  # Powertools' own failure report of a record without a sequence number; ours follows
-        first_failure = next((i for i, result in enumerate(results) if result[0] != "success"), len(records))
-        done = checked[:first_failure]
+        done = self._check_prefix(records)
+        # Lambda checkpoints before the lowest reported sequence number and retries everything after it, so
+        # the first record not positively checked must be reportable; if it is not, the whole invocation
+        # fails (retried, bisected, finally sent to the on-failure destination).
+        if len(done) < len(records) and _sequence_number(records[len(done)]) is None:
+            raise UnreportableRecordError(
+                f"record {len(done)} of {len(records)} was not processed and has no sequence number to "
+                "report as a batch item failure; failing the whole batch so no record is lost"
+            )
         failures = [
             {"itemIdentifier": sequence}
-            for record in records[first_failure:]
+            for record in records[len(done) :]
             if (sequence := _sequence_number(record)) is not None
         ]
         if failures:
-            self.metrics.add("RecordsRetried", len(failures))
+            self.metrics.add("RecordsRetried", len(records) - len(done))
         if done:
             self._flush(done, _sequence_number(records[0]) or "unknown")
         return {"batchItemFailures": failures}
+
+    def _check_prefix(self, records: list[Any]) -> list[CheckedRecord]:
+        """The records positively checked, in order, up to the first that could not be (a bug, not bad data:
+        bad data is quarantined by `check`). Only this prefix is written; Kinesis redelivers the rest."""
+        done: list[CheckedRecord] = []
+        for index, record in enumerate(records):
+            try:
+                done.append(self.check(record))
+            except Exception as error:
+                if self.logger:
+                    self.logger.warning(
+                        "record not checked; it and every later record will be retried",
+                        extra={
+                            "index": index,
+                            "sequence_number": _sequence_number(record),
+                            "error": repr(error),
+                        },
+                    )
+                break
+        return done
 
     # --------------------------------------------------------------------------------------- per record
     def check(self, raw: Any) -> CheckedRecord:

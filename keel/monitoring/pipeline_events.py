@@ -15,11 +15,18 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from keel.monitoring.aws_errors import error_code, raise_if_denied
 from keel.monitoring.metrics import pipeline_data, put_metric_data
 from keel.monitoring.runtime_settings import PublisherSettings
 
 PIPELINE_STATUS_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
 TERMINAL = ("Succeeded", "Failed", "Stopped")
+
+
+class CorruptSummaryError(ValueError):
+    """The execution's validation summary exists but is not a JSON object; the message names the object."""
+
+
 _SOURCES = {
     "schedule": "schedule",
     "cli": "manual",
@@ -101,26 +108,38 @@ class PipelineMetrics:
         }
 
     def _trigger_reason(self, execution_arn: str) -> str | None:
+        """The execution's TriggerReason parameter; None if it has none or SageMaker does not know the
+        execution (then the display name decides the reason). Denied or failing calls raise."""
+        pages = self.sagemaker.get_paginator("list_pipeline_parameters_for_execution")
         try:
-            parameters = self.sagemaker.list_pipeline_parameters_for_execution(
-                PipelineExecutionArn=execution_arn
-            )
-        except ClientError:
-            return None
-        for parameter in parameters.get("PipelineParameters", []):
-            if parameter.get("Name") == "TriggerReason":
-                return str(parameter.get("Value"))
+            for page in pages.paginate(PipelineExecutionArn=execution_arn):
+                for parameter in page.get("PipelineParameters", []):
+                    if parameter.get("Name") == "TriggerReason":
+                        return str(parameter.get("Value"))
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFound":
+                return None
+            raise_if_denied(error, "sagemaker:ListPipelineParametersForExecution", execution_arn)
+            raise
         return None
 
     def _validation(self, execution_arn: str) -> dict[str, Any] | None:
-        """The combined validation summary of the execution, if the run got that far."""
+        """The combined validation summary of the execution; None if the run did not get that far (no such
+        key: the role may list the prefix, so S3 answers a missing key with NoSuchKey, not AccessDenied)."""
         execution_id = execution_arn.rsplit("/", 1)[-1]
         key = f"pipeline/{self.settings.pipeline_name}/{execution_id}/validation/summary.json"
+        uri = f"s3://{self.settings.reports_bucket}/{key}"
         try:
             body = self.s3.get_object(Bucket=self.settings.reports_bucket, Key=key)["Body"].read()
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied"):
+            if error_code(error) in ("NoSuchKey", "404"):
                 return None
+            raise_if_denied(error, "s3:GetObject", uri)
             raise
-        document = json.loads(body)
-        return document if isinstance(document, dict) else None
+        try:
+            document = json.loads(body)
+        except ValueError as error:
+            raise CorruptSummaryError(f"{uri}: not valid JSON ({error})") from None
+        if not isinstance(document, dict):
+            raise CorruptSummaryError(f"{uri}: expected a JSON object, got {type(document).__name__}")
+        return document

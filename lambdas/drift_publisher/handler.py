@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 
+from keel.monitoring.aws_errors import CLIENT_CONFIG
 from keel.monitoring.publisher import Publisher, build_publisher
 from keel.monitoring.runtime_settings import PublisherSettings
 
@@ -25,8 +26,9 @@ def publisher() -> Publisher:
         _publisher.append(
             build_publisher(
                 PublisherSettings.from_environ(),
-                sagemaker=boto3.client("sagemaker"),
-                s3=boto3.client("s3"),
+                sagemaker=boto3.client("sagemaker", config=CLIENT_CONFIG),
+                s3=boto3.client("s3", config=CLIENT_CONFIG),
+                # Not retried by botocore: a retried PutMetricData could count a datapoint twice.
                 cloudwatch=boto3.client("cloudwatch"),
             )
         )

@@ -1,8 +1,9 @@
 """Lambda entry point of the streaming trigger (logic and semantics: `keel.feedback.stream_ingest`).
 
 Event: a Kinesis batch (event source mapping with ReportBatchItemFailures and BisectBatchOnFunctionError).
-Returns `batchItemFailures`; an error of the batch as a whole (S3, DynamoDB, SageMaker) raises, so the batch
-is retried (bisected) and finally reported to the on-failure queue.
+Returns `batchItemFailures` (every record from the first one not processed); an error of the batch as a whole
+(S3, DynamoDB, SageMaker, or an unprocessed record without a sequence number) raises, so the batch is retried
+(bisected) and finally reported to the on-failure queue.
 """
 
 from __future__ import annotations

@@ -44,6 +44,25 @@ POLICY_CHANGE_EVENTS: dict[str, tuple[str, ...]] = {
     "aws.cloudtrail": ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"),
     "aws.macie2": ("DisableMacie", "UpdateMacieSession", "UpdateClassificationJob"),
 }
+# Global services: CloudTrail delivers their API calls to EventBridge only in us-east-1. An environment in
+# another region forwards them from there (`stacks.security.global_events`) to its own default bus.
+GLOBAL_SERVICE_SOURCES = ("aws.iam",)
+GLOBAL_EVENTS_REGION = "us-east-1"
+CLOUDTRAIL_API_CALL = "AWS API Call via CloudTrail"
+
+
+def receives_global_events(config: EnvironmentConfig) -> bool:
+    """Whether the environment's own region sees global services' API calls (else they are forwarded)."""
+    return config.region == GLOBAL_EVENTS_REGION
+
+
+def policy_change_pattern(sources: tuple[str, ...]) -> events.EventPattern:
+    """CloudTrail-recorded policy changes of `sources`."""
+    return events.EventPattern(
+        source=list(sources),
+        detail_type=[CLOUDTRAIL_API_CALL],
+        detail={"eventName": sorted({name for source in sources for name in POLICY_CHANGE_EVENTS[source]})},
+    )
 
 
 class SecurityAlerts(Construct):
@@ -123,16 +142,29 @@ class SecurityAlerts(Construct):
             event_pattern=events.EventPattern(source=["aws.macie"], detail_type=["Macie Finding"]),
             targets=[target],
         )
+        regional = tuple(s for s in POLICY_CHANGE_EVENTS if s not in GLOBAL_SERVICE_SOURCES)
+        if receives_global_events(config):
+            self.policy_change_rule = events.Rule(
+                self,
+                "PolicyChanges",
+                description="CloudTrail-recorded changes to IAM, bucket, key, trail and Macie settings.",
+                event_pattern=policy_change_pattern(tuple(POLICY_CHANGE_EVENTS)),
+                targets=[target],
+            )
+            self.forwarded_policy_change_rule: events.Rule | None = None
+            return
         self.policy_change_rule = events.Rule(
             self,
             "PolicyChanges",
-            description="CloudTrail-recorded changes to IAM, bucket, key, trail and Macie settings.",
-            event_pattern=events.EventPattern(
-                source=list(POLICY_CHANGE_EVENTS),
-                detail_type=["AWS API Call via CloudTrail"],
-                detail={
-                    "eventName": sorted({name for names in POLICY_CHANGE_EVENTS.values() for name in names})
-                },
-            ),
+            description="CloudTrail-recorded changes to bucket, key, trail and Macie settings.",
+            event_pattern=policy_change_pattern(regional),
+            targets=[target],
+        )
+        # IAM changes reach this region only as forwarded from us-east-1's default bus (source, detail kept).
+        self.forwarded_policy_change_rule = events.Rule(
+            self,
+            "ForwardedGlobalPolicyChanges",
+            description=f"IAM policy changes, forwarded from {GLOBAL_EVENTS_REGION} by Keel's global events.",
+            event_pattern=policy_change_pattern(GLOBAL_SERVICE_SOURCES),
             targets=[target],
         )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
 
 from keel.naming import DATA_EVENT_BUCKETS, bucket_name, trail_name
+from stacks.security.alerts import POLICY_CHANGE_EVENTS
 from tests.unit.stacks.conftest import ENVIRONMENTS, resources
 
 pytestmark = pytest.mark.xdist_group("synth")
@@ -177,3 +179,91 @@ def test_macie_can_be_left_to_the_organisation(tmp_path) -> None:
     s = synthesize(tmp_path, "local", **{"keel:environments": environments})
     assert not resources(s.template_json("Keel-local-Security"), "AWS::Macie::Session")
     assert not resources(s.template_json("Keel-local-Data"), "Custom::KeelMacieClassificationJob")
+
+
+# --------------------------------------------------------------- global services' events (IAM, us-east-1)
+IAM_EVENTS = sorted(POLICY_CHANGE_EVENTS["aws.iam"])
+
+
+def _rules(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in resources(template, "AWS::Events::Rule").values()]
+
+
+def _topic_target(rule: dict[str, Any], template: dict[str, Any]) -> bool:
+    (topic_id,) = resources(template, "AWS::SNS::Topic")
+    return any(t["Arn"] == {"Ref": topic_id} for t in rule["Targets"])
+
+
+@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+def test_iam_policy_changes_are_caught_in_us_east_1_and_forwarded_to_the_environment_bus(
+    synth, env_name: str
+) -> None:
+    s = synth(env_name)
+    assert s.config.region == "eu-west-1"
+    stack = s.stacks.global_events
+    assert stack is not None and stack.region == "us-east-1" and stack.account == s.config.account
+    template = s.template_json(f"Keel-{env_name}-GlobalEvents")
+    [rule] = _rules(template)
+    assert rule["EventPattern"] == {
+        "source": ["aws.iam"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventName": IAM_EVENTS},
+    }
+    bus = f"arn:aws:events:eu-west-1:{s.config.account}:event-bus/default"
+    [target] = rule["Targets"]
+    assert target["Arn"] == bus
+    assert target["RoleArn"] and target["DeadLetterConfig"]
+    [policy] = resources(template, "AWS::IAM::Policy").values()
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "events:PutEvents", "Effect": "Allow", "Resource": bus}
+    ]
+    [role] = resources(template, "AWS::IAM::Role").values()
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    rule_arn = f"arn:aws:events:us-east-1:{s.config.account}:rule/{rule['Name']}"
+    assert trust["Condition"]["ArnEquals"] == {"aws:SourceArn": rule_arn}
+    # No cross-region reference to the regional stack: no imports, readers or parameters of its tokens.
+    text = json.dumps(template)
+    assert "Fn::ImportValue" not in text and "ExportsReader" not in text
+    assert set(template.get("Parameters", {})) <= {"BootstrapVersion"}
+
+
+@pytest.mark.parametrize("env_name", ["dev", "prod"])
+def test_forwarded_iam_changes_reach_the_alert_topic_in_the_environment_region(synth, env_name: str) -> None:
+    s = synth(env_name)
+    template = s.template_json(f"Keel-{env_name}-Security")
+    rules = _rules(template)
+    forwarded = [r for r in rules if r["EventPattern"].get("source") == ["aws.iam"]]
+    [rule] = forwarded
+    assert rule["EventPattern"]["detail-type"] == ["AWS API Call via CloudTrail"]
+    assert rule["EventPattern"]["detail"]["eventName"] == IAM_EVENTS
+    assert _topic_target(rule, template)
+    assert all("DeadLetterConfig" in t for t in rule["Targets"])
+    # The regional rule keeps the regional services; IAM is not expected on this bus except forwarded.
+    [regional] = [r for r in rules if "aws.s3" in r["EventPattern"].get("source", [])]
+    assert "aws.iam" not in regional["EventPattern"]["source"]
+    assert not set(IAM_EVENTS) & set(regional["EventPattern"]["detail"]["eventName"])
+    assert _topic_target(regional, template)
+
+
+def test_an_environment_in_us_east_1_keeps_a_single_policy_change_rule(synth) -> None:
+    s = synth("local")
+    assert s.config.region == "us-east-1"
+    assert s.stacks.global_events is None
+    assert not (s.outdir / "Keel-local-GlobalEvents.template.json").exists()
+    template = s.template_json("Keel-local-Security")
+    [rule] = [
+        r for r in _rules(template) if r["EventPattern"].get("detail-type") == ["AWS API Call via CloudTrail"]
+    ]
+    assert rule["EventPattern"]["source"] == list(POLICY_CHANGE_EVENTS)
+    assert set(IAM_EVENTS) <= set(rule["EventPattern"]["detail"]["eventName"])
+    assert _topic_target(rule, template)
+
+
+def test_the_global_events_stack_refuses_an_environment_in_us_east_1() -> None:
+    from aws_cdk import App, RemovalPolicy
+
+    from keel.config import load_environment
+    from stacks.security.global_events import GlobalEventsStack
+
+    with pytest.raises(ValueError, match="nothing needs forwarding"):
+        GlobalEventsStack(App(), "X", config=load_environment("local"), removal_policy=RemovalPolicy.DESTROY)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import joblib
@@ -10,7 +13,11 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from pipeline_steps import train
-from pipeline_steps.container import hyperparameter_argv, read_hyperparameters
+from pipeline_steps.container import (
+    EXIT_USAGE,
+    hyperparameter_argv,
+    read_hyperparameters,
+)
 from pipeline_steps.model import Hyperparameters, build_estimator
 
 
@@ -134,3 +141,31 @@ def test_runs_as_a_training_job_without_arguments(
     card = json.loads((tmp_path / "opt/ml/model/model_card.json").read_text())
     assert card["hyperparameters"]["n_estimators"] == 7
     assert (tmp_path / "opt/ml/output/data/training_metrics.json").is_file()
+
+
+def test_a_corrupt_hyperparameters_file_fails_training_instead_of_using_defaults(
+    prepared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hp_file = tmp_path / "hyperparameters.json"
+    hp_file.write_text('{"n_estimators": "9", "max_depth": ')
+    assert run(prepared, tmp_path, "--hyperparameters-file", str(hp_file)) == EXIT_USAGE
+    assert f"{hp_file}: not valid JSON" in capsys.readouterr().err
+    assert not (tmp_path / "model").exists()
+
+
+def test_a_training_job_with_a_corrupt_hyperparameters_file_fails_with_the_reason(tmp_path: Path) -> None:
+    """Run as the job runs it (`IMAGE train`): non-zero exit, error output naming the file and the problem."""
+    config = tmp_path / "opt/ml/input/config/hyperparameters.json"
+    config.parent.mkdir(parents=True)
+    config.write_text("[]")
+    env = {**os.environ, "KEEL_CONTAINER_ROOT": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline_steps.train"],
+        env=env,
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert f"{config}: expected a JSON object of hyperparameters, got list" in done.stderr

@@ -1,0 +1,39 @@
+"""What a failed AWS call means to the monitoring code.
+
+Transient failures (throttling, 5xx, timeouts) are retried by botocore on clients built with `CLIENT_CONFIG`
+and raised once the attempts are spent; a denied call fails closed with AWS's reason (`AccessDeniedError`);
+only the service's own not-found answer means "absent"; anything else is raised as it came.
+"""
+
+from __future__ import annotations
+
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+# Standard mode retries throttling, 5xx and transient network errors with backoff; a few attempts keep an
+# EventBridge-invoked handler short: the invocation's own retries, then its failure destination, follow.
+# (botocore's `max_attempts` counts retries after the first attempt.)
+MAX_RETRIES = 4
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": MAX_RETRIES}, connect_timeout=5, read_timeout=30
+)
+
+# "403" is what moto's JSON-protocol services answer a denial with (as XML, so boto sees the status code).
+DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "403", "UnauthorizedOperation", "AuthorizationError"}
+)
+
+
+class AccessDeniedError(PermissionError):
+    """An AWS call was denied; the message names the action, the resource and AWS's reason."""
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def raise_if_denied(error: ClientError, action: str, resource: str) -> None:
+    """Raise AccessDeniedError (from `error`) when the call was denied; return otherwise."""
+    if error_code(error) in DENIED_CODES:
+        message = error.response.get("Error", {}).get("Message") or str(error)
+        raise AccessDeniedError(f"{action} on {resource} was denied: {message}") from error
