@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import keel.commands
 from keel import __version__
+from keel.aws import credentials_problem
 
 
 class UsageError(Exception):
@@ -37,6 +38,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        # No (or rejected) credentials for the environment is bad input, said in one line, for every command.
+        problem = credentials_problem(error)
+        if problem is None:
+            raise
+        where = f" for environment {args.env!r}" if getattr(args, "env", None) else ""
+        print(f"keel {args.command}: error: {problem}{where}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -3,19 +3,22 @@
 The same library the gate Lambda runs (`keel.gate`). Prints each policy's result, the decision and where its
 evidence was written. `--dry-run` evaluates without writing evidence or changing the package. In env local
 (moto: no Macie ListFindings, no CloudTrail LookupEvents) open findings come from Keel's quarantine records.
-Exit status: 0 approved or awaiting a human, 1 rejected, 2 bad input, 3 not ready (the execution is still
-running; try again).
+Exit status: 0 approved or awaiting a human, 1 rejected, 2 bad input (no such version, not Keel's, no usable
+credentials: nothing is written), 3 not ready (the execution is still running, or AWS kept failing
+transiently; try again), 4 an AWS error stopped the gate before it decided (e.g. access denied to the
+package): one line naming it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from keel.cli import UsageError
 
-EXIT_REJECTED, EXIT_NOT_READY = 1, 3
+EXIT_REJECTED, EXIT_NOT_READY, EXIT_AWS_ERROR = 1, 3, 4
 
 
 def _session(config: Any, endpoint_url: str | None) -> tuple[Any, str | None]:
@@ -28,7 +31,7 @@ def _session(config: Any, endpoint_url: str | None) -> tuple[Any, str | None]:
 
 
 def build_deps(config: Any, endpoint_url: str | None) -> Any:
-    from keel.aws import LOCAL_ENVIRONMENT
+    from keel.aws import LOCAL_ENVIRONMENT, RETRYING
     from keel.gate.local import local_gate_deps
     from keel.gate.model import Actor
     from keel.gate.runtime import gate_deps
@@ -40,26 +43,27 @@ def build_deps(config: Any, endpoint_url: str | None) -> Any:
     if config.name == LOCAL_ENVIRONMENT:
 
         def client(service: str) -> Any:
-            return session.client(service, endpoint_url=endpoint)
+            return session.client(service, endpoint_url=endpoint, config=RETRYING)
 
         return local_gate_deps(
             config,
             sagemaker=client("sagemaker"),
             s3=client("s3"),
             kms=client("kms"),
-            sns=client("sns"),
+            sns=session.client("sns", endpoint_url=endpoint),  # Publish is not idempotent: no retry mode
             actor=actor,
         )
     return gate_deps(GovernanceSettings.from_config(config), session, endpoint_url=endpoint, actor=actor)
 
 
 def run(args: argparse.Namespace) -> int:
+    from botocore.exceptions import ClientError
     from rich.console import Console
     from rich.table import Table
 
+    from keel.aws import RetryLaterError, credentials_problem, describe_error
     from keel.config import load_environment
-    from keel.gate.decide import gate_model_package
-    from keel.gate.facts import GateNotReadyError
+    from keel.gate.decide import RefusedReferenceError, gate_model_package
     from keel.gate.model import ApprovalStatus, TriggerInfo
 
     console = Console(highlight=False)
@@ -69,9 +73,16 @@ def run(args: argparse.Namespace) -> int:
         outcome = gate_model_package(
             deps, args.model_package, trigger=TriggerInfo(source="cli"), dry_run=args.dry_run
         )
-    except GateNotReadyError as error:
-        console.print(f"[yellow]not ready:[/] {error}")
+    except RefusedReferenceError as error:  # nothing was evaluated or written
+        raise UsageError(str(error)) from None
+    except RetryLaterError as error:  # the execution still runs, or AWS kept failing transiently
+        console.print(f"[yellow]not ready:[/] {error}", soft_wrap=True)
         return EXIT_NOT_READY
+    except ClientError as error:
+        if credentials_problem(error) is not None:
+            raise  # keel.cli says it, as for every command
+        print(f"keel gate: error: {error.operation_name}: {describe_error(error)}", file=sys.stderr)
+        return EXIT_AWS_ERROR
     if args.json:
         print(json.dumps(outcome.as_dict() | {"evidence": _evidence(outcome)}, indent=2))
     else:

@@ -1,16 +1,20 @@
 """`keel lineage MODEL_PACKAGE_ARN_OR_VERSION [--env NAME] [--out DIR]`: the lineage pack of a model version.
 
-Writes `<group>-v<version>.lineage.json` (schema: keel/lineage/PACK_SCHEMA.md) and a self-contained
-`<group>-v<version>.lineage.html` for auditors, and registers the lineage with SageMaker ML Lineage Tracking
-where the endpoint supports it (`--no-tracking` to skip; the outcome is recorded in the pack).
+Assembles the pack now, from what the services hold, and writes `<group>-v<version>.lineage.json` (schema:
+keel/lineage/PACK_SCHEMA.md) and a self-contained `<group>-v<version>.lineage.html` for auditors; registers
+the lineage with SageMaker ML Lineage Tracking (`--no-tracking` to skip; the outcome is recorded in the pack:
+recorded, failed with the reason, or not available in this region).
 `keel lineage --dataset S3_URI [--version-id ID]` answers the reverse question: which model versions were
 trained on this object (or on anything under a prefix ending with '/').
+A version that does not exist, or no AWS credentials, is a usage error (exit 2); an AWS error that stops the
+command (denied, or still failing after retries) is one line on stderr (exit 1). Nothing is written then.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,25 +44,44 @@ def write_pack(pack: Any, out: Path) -> tuple[Path, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    from keel.config import load_environment
-    from keel.gate.refs import ForeignModelPackageError
-    from keel.gate.settings import GovernanceSettings
-    from keel.lineage.pack import PackSources, SageMakerEndpointDeployments, build_pack, pack_schema
-    from keel.lineage.reverse import models_trained_on
-    from keel.lineage.tracking import SageMakerLineageTracking, SkipTracking, register
+    from keel.aws import credentials_problem
+    from keel.lineage.pack import pack_schema
 
     if args.schema:
         print(json.dumps(pack_schema(), indent=2))
         return 0
     if bool(args.model_package) == bool(args.dataset):
         raise UsageError("give either MODEL_PACKAGE_ARN_OR_VERSION or --dataset S3_URI")
+    try:
+        return _run(args)
+    except (ClientError, BotoCoreError) as error:
+        if credentials_problem(error) is not None:
+            raise  # keel.cli says it, as for every command: one line, exit 2
+        if isinstance(error, ClientError):
+            from keel.lineage.tracking import describe_error
+
+            print(f"keel lineage: error: {describe_error(error)}", file=sys.stderr)
+        else:  # endpoint unreachable after retries, and the like
+            print(f"keel lineage: error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from keel.config import load_environment
+    from keel.gate.refs import ForeignModelPackageError
+    from keel.gate.settings import GovernanceSettings
+    from keel.lineage.pack import ModelVersionNotFoundError, PackSources, build_pack
+    from keel.lineage.reverse import models_trained_on
+    from keel.lineage.tracking import RETRIES, SageMakerLineageTracking, SkipTracking, register
+
     config = load_environment(args.env)
     settings = GovernanceSettings.from_config(config)
     session, endpoint = _session(config, args.endpoint_url)
-    s3 = session.client("s3", endpoint_url=endpoint)
-    sagemaker = session.client("sagemaker", endpoint_url=endpoint)
+    # Standard retries for every client: throttling and 5xx answers are retried, then reported.
+    s3 = session.client("s3", endpoint_url=endpoint, config=RETRIES)
+    sagemaker = session.client("sagemaker", endpoint_url=endpoint, config=RETRIES)
     if args.dataset:
         lookup = models_trained_on(
             settings, s3=s3, sagemaker=sagemaker, dataset_uri=args.dataset, version_id=args.version_id
@@ -69,18 +92,12 @@ def run(args: argparse.Namespace) -> int:
             (args.out / "dataset-lookup.json").write_text(document + "\n", encoding="utf-8")
         print(document)
         return 0
-    sources = PackSources(settings, sagemaker, s3, deployments=SageMakerEndpointDeployments(sagemaker))
+    sources = PackSources(settings, sagemaker, s3)  # endpoints: read now, from the same account
     try:
         pack = build_pack(sources, args.model_package)
-    except ForeignModelPackageError as error:
+    except (ForeignModelPackageError, ModelVersionNotFoundError) as error:
         raise UsageError(str(error)) from None
-    if args.no_tracking:
-        tracker: Any = SkipTracking("--no-tracking")
-    else:  # no retries: an endpoint without the lineage APIs (moto) answers 500, which would be retried
-        tracking_client = session.client(
-            "sagemaker", endpoint_url=endpoint, config=Config(retries={"max_attempts": 1, "mode": "standard"})
-        )
-        tracker = SageMakerLineageTracking(tracking_client)
+    tracker: Any = SkipTracking("--no-tracking") if args.no_tracking else SageMakerLineageTracking(sagemaker)
     pack = register(pack, tracker)
     json_path, html_path = write_pack(pack, args.out or DEFAULT_OUT)
     print(f"lineage pack of {pack.model_package.arn} ({pack.model_package.approval_status})")

@@ -1,8 +1,11 @@
 """Who approved (or rejected) a model package outside the gate.
 
 The event's detail names the identity SageMaker saw (`LastModifiedBy`: IAM identity or Studio user profile).
-CloudTrail `LookupEvents` confirms it with the API call itself, but moto does not implement it and CloudTrail
-delivers events minutes late: the lookup is behind `ApprovalLookup`, and "not found" is recorded as such.
+CloudTrail `LookupEvents` confirms it with the API call itself. The lookup answers one of four things, never
+folded into one another: found (the call and who made it), not-found (no such call in the window: CloudTrail
+delivers events minutes late), denied (the gate may not read CloudTrail: the reason is kept), failed (the
+request was rejected). Throttling (LookupEvents allows 2 requests per second per account) and 5xx are retried
+by the client's retry mode; if they outlast it the lookup raises `RetryLaterError` (no decision is made).
 """
 
 from __future__ import annotations
@@ -10,18 +13,35 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from keel.aws import describe_error, error_kind, retry_later
 from keel.gate.model import Actor
 
 LOOKBACK = timedelta(hours=2)
+DELIVERY_SLACK = timedelta(minutes=5)
+PAGE_SIZE = 50  # LookupEvents MaxResults: 1..50
+
+LookupStatus = Literal["found", "not-found", "denied", "failed", "no-source"]
+
+
+@dataclass(frozen=True)
+class ApprovalLookupResult:
+    status: LookupStatus
+    actor: Actor | None = None
+    reason: str = ""
+
+    @property
+    def note(self) -> str:
+        """What the evidence records, e.g. `denied: AccessDeniedException: ...`."""
+        return f"{self.status}: {self.reason}" if self.reason else self.status
 
 
 class ApprovalLookup(Protocol):
-    def find(self, model_package_arn: str, status: str, *, until: datetime) -> Actor | None:
-        """The identity that set `status` on the package (latest call before `until`), or None."""
+    def find(self, model_package_arn: str, status: str, *, until: datetime) -> ApprovalLookupResult:
+        """The identity that set `status` on the package (latest call before `until`), or why not known."""
         ...
 
 
@@ -29,51 +49,79 @@ class ApprovalLookup(Protocol):
 class NoApprovalLookup:
     """No audit source (local runs): the event detail is all there is."""
 
-    def find(self, model_package_arn: str, status: str, *, until: datetime) -> Actor | None:  # noqa: ARG002
-        return None
+    def find(self, model_package_arn: str, status: str, *, until: datetime) -> ApprovalLookupResult:  # noqa: ARG002
+        return ApprovalLookupResult("no-source", reason="no audit trail is consulted in this environment")
 
 
 @dataclass
 class StaticApprovalLookup:
-    """A fixed answer (tests, the local runner)."""
+    """A fixed answer (tests)."""
 
     actor: Actor | None
 
-    def find(self, model_package_arn: str, status: str, *, until: datetime) -> Actor | None:  # noqa: ARG002
-        return self.actor
+    def find(self, model_package_arn: str, status: str, *, until: datetime) -> ApprovalLookupResult:  # noqa: ARG002
+        if self.actor is None:
+            return ApprovalLookupResult("not-found", reason="no matching call")
+        return ApprovalLookupResult("found", self.actor)
 
 
 @dataclass
 class CloudTrailApprovalLookup:
+    """CloudTrail LookupEvents; `cloudtrail` is a boto3 client with a retry mode (`keel.aws.RETRYING`)."""
+
     cloudtrail: Any
     lookback: timedelta = LOOKBACK
 
-    def find(self, model_package_arn: str, status: str, *, until: datetime) -> Actor | None:
+    def find(self, model_package_arn: str, status: str, *, until: datetime) -> ApprovalLookupResult:
+        start, end = until - self.lookback, until + DELIVERY_SLACK
+        unreadable = 0
         try:
-            paginator = self.cloudtrail.get_paginator("lookup_events")
-            pages = paginator.paginate(
+            pages = self.cloudtrail.get_paginator("lookup_events").paginate(
                 LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "UpdateModelPackage"}],
-                StartTime=until - self.lookback,
-                EndTime=until + timedelta(minutes=5),
+                StartTime=start,
+                EndTime=end,
+                PaginationConfig={"PageSize": PAGE_SIZE},
             )
             for page in pages:
                 for event in page.get("Events", []):  # newest first
-                    actor = _actor_of(event, model_package_arn, status)
+                    record = _record_of(event)
+                    if record is None:
+                        unreadable += 1
+                        continue
+                    actor = _actor_of(event, record, model_package_arn, status)
                     if actor:
-                        return actor
-        except (ClientError, BotoCoreError, NotImplementedError):
-            return None
-        return None
+                        return ApprovalLookupResult("found", actor)
+        except (ClientError, BotoCoreError) as error:
+            kind = error_kind(error)
+            if kind == "transient":
+                raise retry_later(error, "CloudTrail LookupEvents") from error
+            return ApprovalLookupResult(
+                "denied" if kind == "denied" else "failed", reason=f"LookupEvents: {describe_error(error)}"
+            )
+        skipped = f"; {unreadable} event(s) without a readable CloudTrailEvent" if unreadable else ""
+        return ApprovalLookupResult(
+            "not-found",
+            reason=f"no UpdateModelPackage call setting {status} on {model_package_arn} between "
+            f"{start.isoformat()} and {end.isoformat()}{skipped}",
+        )
 
 
-def _actor_of(event: dict[str, Any], model_package_arn: str, status: str) -> Actor | None:
+def _record_of(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The CloudTrail record: a JSON string inside each LookupEvents event."""
     try:
-        record = json.loads(event.get("CloudTrailEvent") or "{}")
+        record = json.loads(event.get("CloudTrailEvent") or "")
     except ValueError:
         return None
+    return record if isinstance(record, dict) else None
+
+
+def _actor_of(
+    event: dict[str, Any], record: dict[str, Any], model_package_arn: str, status: str
+) -> Actor | None:
     parameters = record.get("requestParameters") or {}
     if (
-        parameters.get("modelPackageArn") != model_package_arn
+        record.get("errorCode")  # CloudTrail records failed calls too: they changed nothing
+        or parameters.get("modelPackageArn") != model_package_arn
         or parameters.get("modelApprovalStatus") != status
     ):
         return None

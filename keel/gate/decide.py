@@ -10,6 +10,9 @@ state decides what happens, the event is only the occasion:
 - Approved without a gate receipt for that exact state: approved outside the gate (console). Who did it is
   recorded (event detail, CloudTrail); the version is re-evaluated and set back to Rejected if it fails.
 - Rejected without a gate receipt: rejected outside the gate; recorded with who did it.
+- Not a version of Keel's group (unknown, foreign): an event is refused and the refusal recorded (it names
+  something the rule should not have routed here); a direct caller (the CLI) gets `RefusedReferenceError`
+  and nothing is written: a typo must not leave a permanent record under Object Lock.
 
 Each decision's id is derived from (ARN, approval status, last-modified time), and its evidence is written
 once before it is applied: a duplicate event finds the evidence and only finishes applying it.
@@ -25,9 +28,10 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from keel.aws import error_kind, retry_later
 from keel.gate.approvals import ApprovalLookup, NoApprovalLookup, actor_from_detail
 from keel.gate.evidence import EvidenceStore, decision_key
-from keel.gate.facts import FactCollector, GateFacts
+from keel.gate.facts import FactCollector, GateFacts, GateNotReadyError
 from keel.gate.findings import FindingsSource
 from keel.gate.model import (
     Actor,
@@ -46,11 +50,17 @@ from keel.gate.policies import PolicySet, evaluate, load_policies
 from keel.gate.reading import RecordingReader
 from keel.gate.refs import ForeignModelPackageError, ModelPackageRef, parse_reference
 from keel.gate.settings import GovernanceSettings
+from keel.lineage.record import RECORD_EVENT_DETAIL_TYPE, RECORD_EVENT_SOURCE
 
 EVENT_SOURCE = "aws.sagemaker"
 EVENT_DETAIL_TYPE = "SageMaker Model Package State Change"
 DESCRIPTION_LIMIT = 1024
 _UNKNOWN_PACKAGE_CODES = {"ValidationException", "ResourceNotFound", "ResourceNotFoundException"}
+
+
+class RefusedReferenceError(ValueError):
+    """A direct caller named no version of Keel's group (unknown, foreign, malformed): nothing was evaluated,
+    changed or recorded."""
 
 
 def utc_now() -> datetime:
@@ -85,7 +95,7 @@ class GateDeps:
 
 @dataclass
 class GateOutcome:
-    action: Literal["decided", "duplicate", "no-op", "dry-run"]
+    action: Literal["decided", "duplicate", "no-op", "dry-run", "deferred"]
     model_package_arn: str
     decision: ApprovalStatus | None
     message: str
@@ -109,12 +119,17 @@ class GateOutcome:
 
 
 def handle_event(deps: GateDeps, event: dict[str, Any]) -> GateOutcome:
+    """A model package state change, or Keel's "lineage record written" event for a run that registered a
+    package (the gate's evidence is complete only once the run's record exists)."""
     detail = event.get("detail") or {}
     arn = str(detail.get("ModelPackageArn") or next(iter(event.get("resources") or []), ""))
-    if event.get("source") != EVENT_SOURCE or event.get("detail-type") != EVENT_DETAIL_TYPE:
+    kind = (event.get("source"), event.get("detail-type"))
+    if kind not in ((EVENT_SOURCE, EVENT_DETAIL_TYPE), (RECORD_EVENT_SOURCE, RECORD_EVENT_DETAIL_TYPE)):
         return GateOutcome(
             "no-op", arn, None, f"not a model package state change: {event.get('detail-type')!r}"
         )
+    if not arn:
+        return GateOutcome("no-op", arn, None, "the event names no model package")
     trigger = TriggerInfo(
         source="event",
         event_id=event.get("id"),
@@ -122,7 +137,17 @@ def handle_event(deps: GateDeps, event: dict[str, Any]) -> GateOutcome:
         event_time=str(event.get("time")) if event.get("time") else None,
         approval_status_in_event=detail.get("ModelApprovalStatus"),
     )
-    return gate_model_package(deps, arn, trigger=trigger, event_detail=detail)
+    if kind == (RECORD_EVENT_SOURCE, RECORD_EVENT_DETAIL_TYPE):
+        return gate_model_package(deps, arn, trigger=trigger)
+    try:
+        return gate_model_package(deps, arn, trigger=trigger, event_detail=detail)
+    except GateNotReadyError as error:
+        # Registered while its run still executes: the run's lineage record is written when it ends, and the
+        # recorder's announcement brings the package back here — however long the run takes. Not an error,
+        # not a decision (a transient failure, also a RetryLaterError, still raises and is retried).
+        return GateOutcome(
+            "deferred", arn, None, f"deferred until the run's lineage record is written: {error}"
+        )
 
 
 def gate_model_package(
@@ -143,10 +168,13 @@ def gate_model_package(
     try:
         package = deps.sagemaker.describe_model_package(ModelPackageName=ref.arn)
     except ClientError as error:
+        # SageMaker answers ValidationException ("... does not exist") for an unknown package version.
         if error.response.get("Error", {}).get("Code") in _UNKNOWN_PACKAGE_CODES:
             return _refuse(
                 deps, ref.arn, f"unknown model package {ref.arn}: {error}", trigger, dry_run=dry_run
             )
+        if error_kind(error) == "transient":
+            raise retry_later(error, f"DescribeModelPackage {ref.arn}") from error
         raise
     package.pop("ResponseMetadata", None)
     if package.get("ModelPackageGroupName") != settings.model_package_group:
@@ -317,17 +345,23 @@ def _decide_pending(
 def _approver(
     deps: GateDeps, arn: str, status: str, package: dict[str, Any], event_detail: dict[str, Any] | None
 ) -> Actor:
-    """Who set `status`: CloudTrail's record of the call if found, else the event detail / package."""
+    """Who set `status`: CloudTrail's record of the call if found, else the event detail / package (the
+    identity SageMaker itself recorded). What the CloudTrail lookup answered is kept either way."""
     from_detail = actor_from_detail(event_detail if (event_detail or {}).get("LastModifiedBy") else package)
-    from_trail = deps.approvals.find(arn, status, until=deps.clock())
-    chosen = from_trail or from_detail
+    lookup = deps.approvals.find(arn, status, until=deps.clock())
+    chosen = lookup.actor or from_detail
     if chosen is None:
-        return Actor(kind="unknown", identity=None, source="none", details={"note": "no identity available"})
+        return Actor(
+            kind="unknown",
+            identity=None,
+            source="none",
+            details={"cloudtrail": lookup.note, "event_detail": "no LastModifiedBy identity"},
+        )
     details = dict(chosen.details)
-    if from_trail and from_detail:
+    if lookup.actor and from_detail:
         details["event_detail_identity"] = from_detail.identity
-    if not from_trail:
-        details["cloudtrail"] = "no matching UpdateModelPackage call found (or lookup unavailable)"
+    if not lookup.actor:
+        details["cloudtrail"] = lookup.note
     return chosen.model_copy(update={"details": details})
 
 
@@ -345,7 +379,15 @@ def _review_console_approval(
     results, facts, reader = _evaluate(deps, ref, package)
     failed = _failed(results, Severity.BLOCKING)
     who = approver.identity or "an unknown identity"
-    if failed:
+    if approver.identity is None:  # fail closed: an approval nobody can be held to does not stand
+        decision = ApprovalStatus.REJECTED
+        reason = (
+            "approved outside the gate by an identity that could not be established (CloudTrail "
+            f"{approver.details.get('cloudtrail')}; the event names no identity), set back to Rejected"
+        )
+        if failed:
+            reason += f"; also failed: {_failure_text(failed)}"
+    elif failed:
         decision = ApprovalStatus.REJECTED
         reason = f"approved outside the gate by {who}, set back to Rejected: {_failure_text(failed)}"
     else:
@@ -400,7 +442,10 @@ def _observe_rejection(
 def _refuse(
     deps: GateDeps, reference: str, reason: str, trigger: TriggerInfo, *, dry_run: bool
 ) -> GateOutcome:
-    """Unknown or foreign package: nothing is evaluated or changed; the refusal is recorded."""
+    """Unknown or foreign package: nothing is evaluated or changed. An event's refusal is recorded; a direct
+    caller's (CLI) is raised, never written (a typo must not leave a permanent record)."""
+    if trigger.source != "event":
+        raise RefusedReferenceError(reason)
     occasion = trigger.event_id or deps.clock().isoformat()
     decision_id = hashlib.sha256(f"refused|{reference}|{occasion}".encode()).hexdigest()[:32]
     document = _document(
@@ -495,6 +540,18 @@ def approval_description(document: EvidenceDocument, evidence_uri: str) -> str:
 
 
 def _apply(deps: GateDeps, ref: ModelPackageRef, document: EvidenceDocument, evidence_uri: str) -> bool:
+    try:
+        return _update_package(deps, ref, document, evidence_uri)
+    except ClientError as error:
+        # The evidence is written: a retry finds it and only finishes applying it (`_replay`).
+        if error_kind(error) == "transient":
+            raise retry_later(error, f"applying decision {document.decision_id} to {ref.arn}") from error
+        raise
+
+
+def _update_package(
+    deps: GateDeps, ref: ModelPackageRef, document: EvidenceDocument, evidence_uri: str
+) -> bool:
     metadata = deps.sagemaker.describe_model_package(ModelPackageName=ref.arn).get(
         "CustomerMetadataProperties"
     )

@@ -7,7 +7,9 @@ Layout under `keel.naming.EVIDENCE_PREFIX`:
 
 Writes use `If-None-Match: *`: a second writer of the same decision (a duplicate event) loses and reads the
 first one back, so duplicates produce one decision. The bucket's default Object Lock retention (governance)
-applies to every object; a SHA-256 checksum travels with each write.
+applies to every object; a SHA-256 checksum travels with each write. A key that cannot be read for any
+reason other than "no such key" (denied, transient) is never taken as absent: the error propagates
+(transient ones as `RetryLaterError`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from keel.aws import error_kind, retry_later
 from keel.gate.model import EvidenceDocument, Receipt
 from keel.naming import EVIDENCE_PREFIX
 
@@ -38,6 +41,12 @@ def decision_key(group: str | None, version: int | None, decision_id: str) -> st
 def receipt_key(group: str, version: int, status: str, stamp: str) -> str:
     safe = stamp.replace(":", "").replace("+", "Z")
     return f"{package_prefix(group, version)}applied/{status}-{safe}.json"
+
+
+def _raise_if_transient(error: ClientError, doing: str) -> None:
+    """A transient failure (after the SDK's retries) is RetryLaterError; the caller re-raises the others."""
+    if error_kind(error) == "transient":
+        raise retry_later(error, doing) from error
 
 
 @dataclass
@@ -63,6 +72,7 @@ class EvidenceStore:
         except ClientError as error:
             if str(error.response.get("Error", {}).get("Code")) in _CONFLICT:
                 return False
+            _raise_if_transient(error, f"writing {self.uri(key)}")
             raise
         return True
 
@@ -72,6 +82,7 @@ class EvidenceStore:
         except ClientError as error:
             if str(error.response.get("Error", {}).get("Code")) in ("NoSuchKey", "404"):
                 return None
+            _raise_if_transient(error, f"reading {self.uri(key)}")
             raise
         document: dict[str, Any] = json.loads(body)
         return document
@@ -82,6 +93,7 @@ class EvidenceStore:
         except ClientError as error:
             if str(error.response.get("Error", {}).get("Code")) in ("NoSuchKey", "404", "NotFound"):
                 return False
+            _raise_if_transient(error, f"checking {self.uri(key)}")
             raise
         return True
 

@@ -3,6 +3,9 @@ precise message (the checks turn a missing fact into a failed policy: fail close
 
 Where the evidence of a run lives comes from its lineage record (`keel.lineage.record`): `reports` maps
 "<step>.<output>" to the S3 prefix a step wrote; the property files are named in the pipeline definition.
+
+A failed read is a fact only when it says something about the thing read (missing, denied, rejected): a
+transient failure that outlasts the clients' retries raises `RetryLaterError`, and nothing is decided.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from keel.aws import RetryLaterError, describe_error, error_kind, retry_later
 from keel.definition_policy import job_violations
 from keel.gate.findings import Finding, FindingsSource, FindingsUnavailableError, ObjectVersion
 from keel.gate.reading import ReadError, RecordingReader
@@ -33,9 +37,16 @@ DRIFT_OUTPUT, DRIFT_FILE = "MeasureDrift.drift", "drift_report.json"
 RUNNING_STATUSES = ("Executing", "Stopping")
 
 
-class GateNotReadyError(RuntimeError):
+class GateNotReadyError(RetryLaterError):
     """The execution that registered the package is still running and has not written its lineage record
     yet: retry later (the Lambda is retried; the CLI says so). Not a decision."""
+
+
+def _failure(error: ClientError | BotoCoreError, doing: str) -> str:
+    """What a failed call says as a fact; raises RetryLaterError for a transient failure."""
+    if error_kind(error) == "transient":
+        raise retry_later(error, doing) from error
+    return f"{doing}: {describe_error(error)}"
 
 
 @dataclass
@@ -75,6 +86,7 @@ class InputState:
 @dataclass
 class DefinitionState:
     source: str | None = None  # "execution" (what that execution ran) or "deployed" (fallback)
+    fallback_reason: str | None = None  # why the deployed definition stands in for the execution's
     sha256: str | None = None
     violations: list[str] = field(default_factory=list)
     pipeline_arn: str | None = None
@@ -171,8 +183,10 @@ class FactCollector:
         try:
             document = self.reader.get_json(facts.record_uri, purpose="lineage record")
         except ReadError as error:
-            self._raise_if_running(execution_id)
-            facts.record_error = f"lineage record missing: {error}"
+            if error.kind != "not-found":  # denied, or not JSON: the record may exist, it is unreadable
+                facts.record_error = f"lineage record unreadable: {error}"
+                return
+            facts.record_error = f"lineage record missing: {error}{self._execution_note(execution_id)}"
             return
         try:
             facts.record = LineageRecord.model_validate(document)
@@ -183,24 +197,34 @@ class FactCollector:
             )
             facts.record_error = f"lineage record {facts.record_uri} is invalid: {problems}"
 
-    def _raise_if_running(self, execution_id: str) -> None:
+    def _execution_note(self, execution_id: str) -> str:
+        """Why the record is missing, as far as SageMaker says. Raises GateNotReadyError while the execution
+        runs (its record comes at the end), RetryLaterError if SageMaker fails transiently."""
+        arn = self.settings.execution_arn(execution_id)
         try:
-            status = self.sagemaker.describe_pipeline_execution(
-                PipelineExecutionArn=self.settings.execution_arn(execution_id)
-            ).get("PipelineExecutionStatus")
-        except (ClientError, BotoCoreError):
-            return
+            status = self.sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn).get(
+                "PipelineExecutionStatus"
+            )
+        except (ClientError, BotoCoreError) as error:
+            kind = error_kind(error)
+            if kind == "transient":
+                raise retry_later(error, f"checking whether execution {execution_id} still runs") from error
+            if kind == "not-found":
+                return f"; execution {execution_id} does not exist"
+            # Denied (or rejected): whether it is still running is unknown, and the evidence says why.
+            return f"; cannot check whether execution {execution_id} still runs: {describe_error(error)}"
         if status in RUNNING_STATUSES:
             raise GateNotReadyError(
                 f"execution {execution_id} is {status} and has not written its lineage record yet"
             )
+        return f"; execution {execution_id} is {status}"
 
     # --- KMS ---
     def _key(self, facts: GateFacts) -> None:
         try:
             facts.artifacts_key_arn = self.resolve_key(self.settings.artifacts_key_alias)
         except (ClientError, BotoCoreError) as error:
-            facts.key_error = f"cannot resolve {self.settings.artifacts_key_alias}: {error}"
+            facts.key_error = _failure(error, f"cannot resolve {self.settings.artifacts_key_alias}")
 
     def resolve_key(self, key_id: str) -> str:
         """The key ARN of a key id, key ARN, alias name or alias ARN (as S3 may report any of them)."""
@@ -231,7 +255,7 @@ class FactCollector:
                     if item["Key"].endswith("/" + GE_RESULT_FILE) or item["Key"] == GE_RESULT_FILE:
                         facts.ge_results.append(f"s3://{bucket}/{item['Key']}")
         except (ClientError, BotoCoreError) as error:
-            facts.ge_error = f"cannot list {prefix}: {error}"
+            facts.ge_error = _failure(error, f"cannot list {prefix}")
 
     def _objects(self, facts: GateFacts) -> None:
         wanted = [
@@ -258,7 +282,7 @@ class FactCollector:
                 try:
                     state.key_arn = self.resolve_key(state.kms_key_id)
                 except (ClientError, BotoCoreError) as error:
-                    state.error = f"{role}: cannot resolve its KMS key {state.kms_key_id}: {error}"
+                    state.error = _failure(error, f"{role}: cannot resolve its KMS key {state.kms_key_id}")
 
     # --- training inputs ---
     def _inputs(self, facts: GateFacts) -> None:
@@ -300,14 +324,14 @@ class FactCollector:
             deployed_text = str(deployed["PipelineDefinition"])
             state.deployed_sha256 = hashlib.sha256(deployed_text.encode()).hexdigest()
         except (ClientError, BotoCoreError) as error:
-            state.error = f"cannot describe pipeline {self.settings.pipeline_name}: {error}"
+            state.error = _failure(error, f"cannot describe pipeline {self.settings.pipeline_name}")
             return
         try:
             state.pipeline_arn = self.sagemaker.describe_pipeline_execution(
                 PipelineExecutionArn=execution_arn
             ).get("PipelineArn")
         except (ClientError, BotoCoreError) as error:
-            state.error = f"cannot describe execution {execution_arn}: {error}"
+            state.error = _failure(error, f"cannot describe execution {execution_arn}")
             return
         try:
             text = str(
@@ -316,11 +340,20 @@ class FactCollector:
                 ]
             )
             state.source = "execution"
-        except (ClientError, BotoCoreError, NotImplementedError):
+        except (ClientError, BotoCoreError) as error:
+            # ResourceNotFound (the API's only modeled error) after the execution itself was just described
+            # means SageMaker keeps no definition for it: the deployed one stands in, and the evidence says
+            # so (the check still compares it with the record's hash). Anything else is not an absence.
+            if error_kind(error) != "not-found":
+                state.error = _failure(error, f"cannot read the definition {execution_arn} ran")
+                return
             text, state.source = deployed_text, "deployed"
+            state.fallback_reason = f"no definition kept for {execution_arn}: {describe_error(error)}"
         state.sha256 = hashlib.sha256(text.encode()).hexdigest()
         self.reader.record_document(
-            f"sagemaker:PipelineDefinition:{execution_arn}", {"sha256": state.sha256}, purpose="definition"
+            f"sagemaker:PipelineDefinition:{execution_arn}",
+            {"sha256": state.sha256, "source": state.source, "fallback_reason": state.fallback_reason},
+            purpose="definition",
         )
         try:
             definition = json.loads(text)

@@ -3,8 +3,9 @@
 `Macie2FindingsSource` asks Amazon Macie (ListFindings + GetFindings). moto does not implement
 ListFindings, so the local runner and tests pass another source: `QuarantineFindingsSource` (the findings
 Keel's Macie quarantine recorded in the evidence bucket — also useful on AWS, as a second signal) or
-`StaticFindingsSource` (a fixed list). A source that cannot answer raises `FindingsUnavailableError`, and the
-gate fails closed.
+`StaticFindingsSource` (a fixed list). A source that cannot answer raises `FindingsUnavailableError` with
+the reason (denied, request rejected), and the gate fails closed; a transient failure that outlasts the
+client's retries raises `RetryLaterError` (no decision is made on it).
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from keel.aws import describe_error, error_kind, retry_later
 from keel.naming import EVIDENCE_PREFIX
 
 QUARANTINE_EVIDENCE_PREFIX = f"{EVIDENCE_PREFIX}quarantine/"
-_MACIE_BATCH = 50  # ListFindings criterion values and GetFindings ids per request
+# GetFindings takes at most 50 finding ids; the object keys of one ListFindings `eq` condition are bounded
+# the same way so that a request stays small.
+_MACIE_BATCH = 50
+_MACIE_PAGE = 50
 
 
 class FindingsUnavailableError(RuntimeError):
@@ -128,8 +133,14 @@ class QuarantineFindingsSource:
                         )
                         if finding.matches(obj) and not record.get("released"):
                             found.append(finding)
-        except (ClientError, BotoCoreError, ValueError, KeyError) as error:
-            raise FindingsUnavailableError(f"quarantine records unreadable: {error}") from None
+        except (ClientError, BotoCoreError) as error:
+            if error_kind(error) == "transient":
+                raise retry_later(error, "reading the quarantine records") from error
+            raise FindingsUnavailableError(
+                f"quarantine records unreadable: {describe_error(error)}"
+            ) from None
+        except (ValueError, KeyError) as error:
+            raise FindingsUnavailableError(f"quarantine records unreadable: {error!r}") from None
         return found
 
 
@@ -139,7 +150,8 @@ def quarantine_record_prefix(bucket: str, key: str) -> str:
 
 @dataclass
 class Macie2FindingsSource:
-    """Amazon Macie: classification findings on the objects' keys that are not archived."""
+    """Amazon Macie: findings on the objects' keys that are not archived. `macie` is a boto3 client with a
+    retry mode (`keel.aws.RETRYING`): throttling and 5xx are retried there, never here."""
 
     macie: Any
     name: str = "macie2"
@@ -149,22 +161,19 @@ class Macie2FindingsSource:
         for obj in objects:
             by_bucket.setdefault(obj.bucket, []).append(obj)
         found: list[Finding] = []
-        try:
-            for bucket, items in by_bucket.items():
-                keys = sorted({o.key for o in items})
-                for batch in _batches(keys, _MACIE_BATCH):
-                    ids = self._list(bucket, batch)
-                    for id_batch in _batches(ids, _MACIE_BATCH):
-                        response = self.macie.get_findings(findingIds=id_batch)
-                        for raw in response.get("findings", []):
-                            finding = _from_macie(raw, self.name)
-                            if finding and any(finding.matches(o) for o in items):
-                                found.append(finding)
-        except (ClientError, BotoCoreError, NotImplementedError) as error:
-            raise FindingsUnavailableError(f"Macie ListFindings/GetFindings failed: {error}") from None
+        for bucket, items in by_bucket.items():
+            for batch in _batches(sorted({o.key for o in items}), _MACIE_BATCH):
+                for id_batch in _batches(self._list(bucket, batch), _MACIE_BATCH):
+                    for raw in self._get(id_batch):
+                        finding = _from_macie(raw, self.name)
+                        if finding and any(finding.matches(o) for o in items):
+                            found.append(finding)
         return found
 
     def _list(self, bucket: str, keys: list[str]) -> list[str]:
+        # FindingCriteria.criterion maps a finding field to a CriterionAdditionalProperties; `eq` values are
+        # strings joined with OR (archived is the string "false"). Macie's `eq` on the key may match more than
+        # the exact key: `Finding.matches` filters the answer.
         criteria = {
             "criterion": {
                 "resourcesAffected.s3Bucket.name": {"eq": [bucket]},
@@ -173,14 +182,31 @@ class Macie2FindingsSource:
             }
         }
         ids: list[str] = []
-        token: str | None = None
-        while True:
-            extra = {"nextToken": token} if token else {}
-            response = self.macie.list_findings(findingCriteria=criteria, maxResults=50, **extra)
-            ids.extend(response.get("findingIds", []))
-            token = response.get("nextToken")
-            if not token:
-                return ids
+        try:
+            pages = self.macie.get_paginator("list_findings").paginate(
+                findingCriteria=criteria, PaginationConfig={"PageSize": _MACIE_PAGE}
+            )
+            for page in pages:
+                ids.extend(page.get("findingIds", []))
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error, "ListFindings") from None
+        return list(dict.fromkeys(ids))
+
+    def _get(self, ids: list[str]) -> list[dict[str, Any]]:
+        try:
+            findings: list[dict[str, Any]] = self.macie.get_findings(findingIds=ids).get("findings", [])
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error, "GetFindings") from None
+        return findings
+
+
+def _unavailable(error: ClientError | BotoCoreError, operation: str) -> Exception:
+    """FindingsUnavailableError naming what Macie answered; RetryLaterError for a transient failure."""
+    kind = error_kind(error)
+    if kind == "transient":
+        return retry_later(error, f"Macie {operation}")
+    what = "denied" if kind == "denied" else "failed"
+    return FindingsUnavailableError(f"Macie {operation} {what}: {describe_error(error)}")
 
 
 def _batches(items: list[str], size: int) -> Iterable[list[str]]:

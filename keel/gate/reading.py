@@ -1,5 +1,6 @@
 """Reads the gate makes, each recorded with the SHA-256 of the bytes read, and precise errors when a read
-fails (missing object, deleted version, delete marker, access denied)."""
+fails (missing object, deleted version, delete marker, access denied). A transient failure (throttled, 5xx,
+timeout) that outlasts the SDK's retries is no fact about the object: it raises `RetryLaterError`."""
 
 from __future__ import annotations
 
@@ -8,35 +9,42 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from keel.aws import ErrorKind, describe_error, error_code, error_kind, retry_later
 from keel.gate.model import ObjectRead, canonical_json
 from keel.runner.s3io import split_uri
 
 CHUNK_BYTES = 8 * 1024 * 1024
-_MISSING = {"404", "NoSuchKey", "NoSuchVersion", "NotFound"}
 
 
 class ReadError(RuntimeError):
-    """A read the gate needed failed; the message says which object and why."""
+    """A read the gate needed failed; the message says which object and why, `kind` what it means."""
+
+    def __init__(self, message: str, kind: ErrorKind) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def describe_uri(uri: str, version_id: str | None) -> str:
     return f"{uri} (version {version_id})" if version_id else uri
 
 
-def s3_error(error: ClientError, uri: str, version_id: str | None) -> ReadError:
-    code = str(error.response.get("Error", {}).get("Code", ""))
+def s3_error(error: ClientError | BotoCoreError, uri: str, version_id: str | None) -> Exception:
+    """The ReadError that says what went wrong, or RetryLaterError for a transient failure."""
     where = describe_uri(uri, version_id)
-    if code in _MISSING:
-        return ReadError(
-            f"{where}: no such {'version' if version_id else 'object'} (deleted or never written)"
-        )
+    kind = error_kind(error)
+    if kind == "transient":
+        return retry_later(error, f"reading {where}")
+    code = error_code(error) if isinstance(error, ClientError) else ""
+    if kind == "not-found":
+        what = "version" if version_id else "object"
+        return ReadError(f"{where}: no such {what} (deleted or never written)", kind)
     if code in ("405", "MethodNotAllowed"):
-        return ReadError(f"{where}: the version is a delete marker")
-    if code in ("403", "AccessDenied"):
-        return ReadError(f"{where}: access denied")
-    return ReadError(f"{where}: {code or 'error'}: {error}")
+        return ReadError(f"{where}: the version is a delete marker", "not-found")
+    if kind == "denied":
+        return ReadError(f"{where}: access denied ({describe_error(error)})", kind)
+    return ReadError(f"{where}: {describe_error(error)}", kind)
 
 
 @dataclass
@@ -52,7 +60,7 @@ class RecordingReader:
         try:
             response = self.s3.get_object(Bucket=bucket, Key=key, **extra)
             body = response["Body"].read()
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise s3_error(error, uri, version_id) from None
         self.reads.append(
             ObjectRead(
@@ -70,7 +78,7 @@ class RecordingReader:
         try:
             return json.loads(body)
         except ValueError as error:
-            raise ReadError(f"{uri}: not valid JSON ({error})") from None
+            raise ReadError(f"{uri}: not valid JSON ({error})", "rejected") from None
 
     def hash_version(self, uri: str, version_id: str | None, *, purpose: str) -> tuple[str, int, str]:
         """(sha256, size, etag) of one object version, streamed in chunks."""
@@ -82,7 +90,7 @@ class RecordingReader:
             for chunk in iter(lambda: response["Body"].read(CHUNK_BYTES), b""):
                 digest.update(chunk)
                 size += len(chunk)
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise s3_error(error, uri, version_id) from None
         sha = digest.hexdigest()
         self.reads.append(ObjectRead(uri=uri, version_id=version_id, sha256=sha, size=size, purpose=purpose))
@@ -93,7 +101,7 @@ class RecordingReader:
         extra = {"VersionId": version_id} if version_id else {}
         try:
             response: dict[str, Any] = self.s3.head_object(Bucket=bucket, Key=key, **extra)
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise s3_error(error, uri, version_id) from None
         return response
 

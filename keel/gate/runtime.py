@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from keel.aws import RETRYING
 from keel.gate.approvals import ApprovalLookup, CloudTrailApprovalLookup
 from keel.gate.decide import GateDeps
 from keel.gate.findings import (
@@ -37,9 +38,11 @@ def gate_deps(
 
         session = boto3.session.Session(region_name=settings.region)
 
-    def client(service: str) -> Any:
-        return session.client(service, region_name=settings.region, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+    def client(service: str, config: Any = RETRYING) -> Any:
+        return session.client(service, region_name=settings.region, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
 
+    # Reads and idempotent writes (If-None-Match evidence, setting an approval status) get the retry mode.
+    # SNS Publish is not idempotent: its client is not given it (it keeps whatever boto3 configures).
     s3 = client("s3")
     if findings is None:
         findings = CompositeFindingsSource(
@@ -52,7 +55,7 @@ def gate_deps(
         kms=client("kms"),
         findings=findings,
         approvals=approvals or CloudTrailApprovalLookup(client("cloudtrail")),
-        notifier=notifier or SnsNotifier(client("sns"), settings.alert_topic_arn),
+        notifier=notifier or SnsNotifier(client("sns", None), settings.alert_topic_arn),
     )
     if actor is not None:
         deps.actor = actor

@@ -69,7 +69,10 @@ def _header(pack: LineagePack) -> str:
     html = (
         f"<h1>Model {escape(mp.group)} version {mp.version} {_badge(mp.approval_status)}</h1>"
         f'<p class="muted">Lineage pack (schema {pack.schema_version}) of environment '
-        f"{escape(pack.environment)}, generated {escape(pack.generated_at)} by {escape(pack.generator)}.</p>"
+        f"{escape(pack.environment)}, generated {escape(pack.generated_at)} by {escape(pack.generator)}. "
+        "A snapshot: approval, endpoints and deployment history are as of that time; "
+        f"<code>keel lineage {mp.version} --env {escape(pack.environment)}</code> assembles the current "
+        "one.</p>"
     )
     if pack.warnings:
         items = "".join(f"<li>{escape(w)}</li>" for w in pack.warnings)
@@ -257,37 +260,51 @@ def _decision(decision: PackDecision) -> str:
     )
 
 
+def _unknown(what: str) -> str:
+    return f'<p class="fail">{escape(what)} unknown: the lookup failed (see the warnings above).</p>'
+
+
 def _governance(pack: LineagePack) -> str:
     decisions = "".join(_decision(d) for d in pack.gate_decisions) or '<p class="muted">none recorded</p>'
-    deployments = _table(
-        ["endpoint", "status", "config", "variant", "model", "created"],
-        [
-            (
-                x.endpoint_name,
-                x.endpoint_status,
-                x.endpoint_config_name,
-                x.variant_name,
-                x.model_name,
-                x.created,
-            )
-            for x in pack.deployments
-        ],
+    as_of = f'<p class="muted">As of {escape(pack.generated_at)}.</p>'
+    deployments = (
+        _unknown("Endpoint deployments")
+        if pack.deployments is None
+        else as_of
+        + _table(
+            ["endpoint", "status", "config", "variant", "model", "created"],
+            [
+                (
+                    x.endpoint_name,
+                    x.endpoint_status,
+                    x.endpoint_config_name,
+                    x.variant_name,
+                    x.model_name,
+                    x.created,
+                )
+                for x in pack.deployments
+            ],
+        )
     )
-    history = _table(
-        ["time", "event", "endpoint", "this version", "new", "previous", "serving", "detail"],
-        [
-            (
-                h.time,
-                h.event,
-                h.endpoint_name,
-                h.role,
-                h.new_version,
-                h.previous_version,
-                h.serving_version,
-                h.detail,
-            )
-            for h in pack.deployment_history
-        ],
+    history = (
+        _unknown("Deployment history")
+        if pack.deployment_history is None
+        else _table(
+            ["time", "event", "endpoint", "this version", "new", "previous", "serving", "detail"],
+            [
+                (
+                    h.time,
+                    h.event,
+                    h.endpoint_name,
+                    h.role,
+                    h.new_version,
+                    h.previous_version,
+                    h.serving_version,
+                    h.detail,
+                )
+                for h in pack.deployment_history
+            ],
+        )
     )
     tracking = pack.tracking
     tracked = _facts([("Status", tracking.status), ("Reason", tracking.reason)])

@@ -1,18 +1,20 @@
 """The lineage pack of one model version: everything an auditor asks about it, in one document.
 
-Assembled from the model registry, the execution's lineage record (`keel.lineage.record`), the trigger
-record of the feedback loops (if any), the archived reports, the policy gate's evidence and the endpoints
-that serve the version. `LineagePack` is the stable, versioned schema (documented in PACK_SCHEMA.md and
-exported as pack.schema.json); missing pieces are null with a warning, never silently absent.
+Assembled when asked (`keel lineage`), from what the services hold at that moment: the model registry, the
+execution's lineage record (`keel.lineage.record`), the trigger record of the feedback loops (if any), the
+archived reports, the policy gate's evidence, the endpoints that serve the version and the model deployer's
+records. Nothing is stored in between, so a pack cannot go stale behind a later deployment: it is a snapshot
+at `generated_at`. `LineagePack` is the stable, versioned schema (documented in PACK_SCHEMA.md and exported as
+pack.schema.json); missing pieces are null with a warning, never silently absent or "none".
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,7 +39,7 @@ from keel.gate.settings import GovernanceSettings
 from keel.lineage.record import ContractRef, LineageRecord, Trigger, record_key
 from keel.runner.s3io import split_uri
 
-PACK_SCHEMA_VERSION = 1
+PACK_SCHEMA_VERSION: Final = 2
 TRIGGER_RECORD_PREFIX = "lineage/triggers/"  # written by the feedback loops next to the execution records
 DEPLOYMENT_RECORDS_PREFIX = "lineage/deployments/"  # written by the model deployer, per model version
 DRIFT_HTML_FILE = "drift_report.html"
@@ -184,14 +186,18 @@ class PackDeploymentEvent(_Model):
     record_uri: str
 
 
+NOT_AVAILABLE: Final = "not available in this region"
+TrackingStatus = Literal["recorded", "failed", "not available in this region", "skipped"]
+
+
 class PackTracking(_Model):
-    status: Literal["registered", "unsupported", "skipped", "failed"]
-    reason: str
+    status: TrackingStatus
+    reason: str = Field(description="failed: the operation, error code, HTTP status and message")
     entities: dict[str, str] = Field(default_factory=dict)
 
 
 class LineagePack(_Model):
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = PACK_SCHEMA_VERSION
     kind: Literal["keel-lineage-pack"] = "keel-lineage-pack"
     generated_at: str
     generator: str
@@ -208,8 +214,12 @@ class LineagePack(_Model):
     drift: PackDrift | None
     gate_decisions: list[PackDecision]
     approval: PackApproval
-    deployments: list[PackDeployment]
-    deployment_history: list[PackDeploymentEvent]
+    deployments: list[PackDeployment] | None = Field(
+        description="endpoints serving the version at generated_at; null: the lookup failed (see warnings)"
+    )
+    deployment_history: list[PackDeploymentEvent] | None = Field(
+        description="the deployer's records of the version; null: unreadable (see warnings)"
+    )
     tracking: PackTracking
     warnings: list[str]
 
@@ -224,12 +234,22 @@ class DeploymentSource(Protocol):
     def deployments(self, model_package_arn: str) -> list[PackDeployment]: ...
 
 
-@dataclass
-class NoDeployments:
-    name: str = "none"
+class ModelVersionNotFoundError(LookupError):
+    """The model registry has no such version (DescribeModelPackage said so)."""
 
-    def deployments(self, model_package_arn: str) -> list[PackDeployment]:  # noqa: ARG002
-        return []
+
+# SageMaker's answer for a package, endpoint, config or model that does not exist: these codes (Describe*
+# of endpoints has no ResourceNotFound and answers ValidationException "Could not find ...").
+_NOT_FOUND_CODES = frozenset({"ValidationException", "ResourceNotFound", "ResourceNotFoundException"})
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code") or "")
+
+
+def _endpoint_gone(error: ClientError) -> bool:
+    message = str(error.response.get("Error", {}).get("Message") or "")
+    return _code(error) == "ValidationException" and "Could not find" in message
 
 
 @dataclass
@@ -244,7 +264,12 @@ class SageMakerEndpointDeployments:
         paginator = self.sagemaker.get_paginator("list_endpoints")
         for page in paginator.paginate():
             for summary in page.get("Endpoints", []):
-                endpoint = self.sagemaker.describe_endpoint(EndpointName=summary["EndpointName"])
+                try:
+                    endpoint = self.sagemaker.describe_endpoint(EndpointName=summary["EndpointName"])
+                except ClientError as error:
+                    if _endpoint_gone(error):  # deleted since ListEndpoints: it serves nothing
+                        continue
+                    raise
                 config_name = endpoint.get("EndpointConfigName")
                 config = self.sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
                 for variant in config.get("ProductionVariants", []):
@@ -268,14 +293,21 @@ class SageMakerEndpointDeployments:
 
 @dataclass
 class PackSources:
+    """Clients the pack is read through; made with standard retries by the caller (`keel lineage`)."""
+
     settings: GovernanceSettings
     sagemaker: Any
     s3: Any
-    deployments: DeploymentSource = field(default_factory=NoDeployments)
+    # Default: the endpoints of the same account, read now (a pack never says "none" without looking).
+    deployments: DeploymentSource | None = None
 
     @property
     def evidence(self) -> EvidenceStore:
         return EvidenceStore(self.s3, self.settings.evidence_bucket)
+
+    @property
+    def deployment_source(self) -> DeploymentSource:
+        return self.deployments or SageMakerEndpointDeployments(self.sagemaker)
 
 
 def _iso(value: Any) -> str | None:
@@ -294,11 +326,25 @@ def _get_json(s3: Any, uri: str | None) -> tuple[Any, str | None]:
         return None, str(error)
 
 
+def _missing(error: ClientError) -> bool:
+    """S3's "no such object/version": HeadObject has no body, so its code is the HTTP status."""
+    return _code(error) in ("NoSuchKey", "NoSuchVersion", "404")
+
+
 def build_pack(sources: PackSources, reference: str) -> LineagePack:
     """The pack of one model version (ARN or version number of Keel's group)."""
     settings = sources.settings
     ref = parse_reference(settings, reference)
-    package = sources.sagemaker.describe_model_package(ModelPackageName=ref.arn)
+    try:
+        package = sources.sagemaker.describe_model_package(ModelPackageName=ref.arn)
+    except ClientError as lookup:
+        # The ARN is well formed (parse_reference), so a ValidationException here is SageMaker's not-found.
+        if _code(lookup) in _NOT_FOUND_CODES:
+            raise ModelVersionNotFoundError(
+                f"no model package version {ref.version} in {ref.group} ({_code(lookup)}: "
+                f"{lookup.response.get('Error', {}).get('Message')})"
+            ) from None
+        raise
     warnings: list[str] = []
     model_package = _model_package(ref, package)
     execution_id = model_package.customer_metadata.get(EXECUTION_ID_KEY)
@@ -324,7 +370,7 @@ def build_pack(sources: PackSources, reference: str) -> LineagePack:
         environment=settings.env,
         model_package=model_package,
         lineage_record_uri=record_uri if record else None,
-        trigger=_trigger(sources, record, execution_id) if record else None,
+        trigger=_trigger(sources, record, execution_id, warnings) if record else None,
         inputs=_inputs(sources, record, warnings) if record else [],
         contract=record.contract if record else None,
         validation=_validation(record) if record else None,
@@ -365,10 +411,22 @@ def _model_package(ref: ModelPackageRef, package: dict[str, Any]) -> PackModelPa
     )
 
 
-def _trigger(sources: PackSources, record: LineageRecord, execution_id: str | None) -> PackTrigger:
+def _trigger(
+    sources: PackSources, record: LineageRecord, execution_id: str | None, warnings: list[str]
+) -> PackTrigger:
     trigger: Trigger = record.trigger
     uri = f"s3://{sources.settings.reports_bucket}/{TRIGGER_RECORD_PREFIX}{execution_id}.json"
-    document, error = _get_json(sources.s3, uri)
+    bucket, key = split_uri(uri)
+    document, error = None, None
+    try:  # only runs started by the feedback loops have a trigger record: its absence is no gap
+        document = json.loads(sources.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ClientError as failure:
+        error = str(failure)
+        if not _missing(failure):
+            warnings.append(f"trigger record {uri} unreadable: {failure}")
+    except (BotoCoreError, ValueError) as failure:
+        error = str(failure)
+        warnings.append(f"trigger record {uri} unreadable: {failure}")
     return PackTrigger(
         reason=trigger.reason,
         source=trigger.source,
@@ -388,9 +446,12 @@ def _inputs(sources: PackSources, record: LineageRecord, warnings: list[str]) ->
             extra = {"VersionId": item.version_id} if item.version_id else {}
             sources.s3.head_object(Bucket=bucket, Key=key, **extra)
             exists = True
-        except ClientError:
-            exists = False
-            warnings.append(f"input {item.uri} version {item.version_id} no longer exists")
+        except ClientError as error:
+            exists = False if _missing(error) else None  # denied or failing: unknown, not "gone"
+            if exists is False:
+                warnings.append(f"input {item.uri} version {item.version_id} no longer exists")
+            else:
+                warnings.append(f"input {item.uri} version {item.version_id} could not be checked: {error}")
         try:
             listed = sources.s3.list_objects_v2(
                 Bucket=sources.settings.evidence_bucket,
@@ -398,8 +459,9 @@ def _inputs(sources: PackSources, record: LineageRecord, warnings: list[str]) ->
                 MaxKeys=1,
             )
             quarantined: bool | None = bool(listed.get("KeyCount", len(listed.get("Contents", []))))
-        except ClientError:
+        except ClientError as error:
             quarantined = None
+            warnings.append(f"quarantine records of {item.uri} unreadable: {error}")
         if quarantined:
             warnings.append(f"input {item.uri} was quarantined after a Macie finding")
         result.append(PackInput(**item.model_dump(), version_exists=exists, quarantined=quarantined))
@@ -425,9 +487,13 @@ def _execution(sources: PackSources, record: LineageRecord, warnings: list[str])
         current = sources.sagemaker.describe_pipeline_execution(
             PipelineExecutionArn=record.execution_arn
         ).get("PipelineExecutionStatus")
-    except (ClientError, BotoCoreError) as error:
+    except ClientError as error:
         current = None
-        warnings.append(f"execution {record.execution_arn} not found in SageMaker: {error}")
+        gone = _code(error) in _NOT_FOUND_CODES
+        warnings.append(f"execution {record.execution_arn} {'not found' if gone else 'unreadable'}: {error}")
+    except BotoCoreError as error:
+        current = None
+        warnings.append(f"execution {record.execution_arn} unreadable: {error}")
     return PackExecution(
         arn=record.execution_arn,
         id=record.execution_id,
@@ -541,17 +607,20 @@ def _approval(
     )
 
 
-def _deployments(sources: PackSources, ref: ModelPackageRef, warnings: list[str]) -> list[PackDeployment]:
+def _deployments(
+    sources: PackSources, ref: ModelPackageRef, warnings: list[str]
+) -> list[PackDeployment] | None:
+    source = sources.deployment_source
     try:
-        return sources.deployments.deployments(ref.arn)
-    except (ClientError, BotoCoreError, NotImplementedError) as error:
-        warnings.append(f"endpoint deployments unknown ({sources.deployments.name}): {error}")
-        return []
+        return source.deployments(ref.arn)
+    except (ClientError, BotoCoreError) as error:
+        warnings.append(f"endpoint deployments unknown ({source.name}): {error}")
+        return None
 
 
 def _deployment_history(
     sources: PackSources, ref: ModelPackageRef, warnings: list[str]
-) -> list[PackDeploymentEvent]:
+) -> list[PackDeploymentEvent] | None:
     bucket = sources.settings.reports_bucket
     history = []
     try:
@@ -563,7 +632,7 @@ def _deployment_history(
         ]
     except (ClientError, BotoCoreError) as listing_error:
         warnings.append(f"deployment records unreadable: {listing_error}")
-        return []
+        return None
     for key in sorted(keys):
         uri = f"s3://{bucket}/{key}"
         record, problem = _get_json(sources.s3, uri)

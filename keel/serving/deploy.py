@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
 from keel.serving.endpoint_service import EndpointService, EndpointState
 from keel.serving.model_package import (
     APPROVAL_DETAIL_TYPE,
@@ -181,6 +183,13 @@ class Deployer:
                     # Auto Scaling refuses an update that changes a scaled variant's instance type.
                     self._remove_autoscaling()
                 self.endpoints.update_endpoint(targets.endpoint_name, name, strategy)
+        except ClientError as error:  # refused, denied, or still failing after botocore's retries
+            self.store.set_pending(targets.endpoint_name, None)
+            details = error.response.get("Error", {})
+            raise DeploymentError(
+                f"{error.operation_name} of {targets.endpoint_name} with version {version.version} failed: "
+                f"{details.get('Code')}: {details.get('Message')}"
+            ) from error
         except Exception:
             self.store.set_pending(targets.endpoint_name, None)
             raise

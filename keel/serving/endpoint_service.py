@@ -1,8 +1,10 @@
 """The endpoint operations the deployer needs, behind a small interface.
 
-`SageMakerEndpointService` calls SageMaker and Application Auto Scaling. moto implements everything here
-except UpdateEndpoint, so tests and the local runner use `keel.serving.simulated.SimulatedEndpointService`,
-which replays SageMaker's blue/green semantics (including the automatic rollback) on top of moto.
+`SageMakerEndpointService` calls SageMaker and Application Auto Scaling, on clients made with standard
+retries (`keel.serving.runtime.RETRIES`): throttles and 5xx answers are retried by botocore. moto implements
+everything here except UpdateEndpoint, so tests and the local runner use
+`keel.serving.simulated.SimulatedEndpointService`, which replays SageMaker's blue/green semantics (including
+the automatic rollback) on top of moto.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ def _not_found(error: ClientError) -> bool:
     return details.get("Code") == "ValidationException" and "Could not find" in str(details.get("Message"))
 
 
+def _refused(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ValidationException"
+
+
 class SageMakerEndpointService:
     def __init__(self, sagemaker: Any, autoscaling: Any) -> None:
         self.sagemaker, self.autoscaling = sagemaker, autoscaling
@@ -104,12 +110,35 @@ class SageMakerEndpointService:
         self.sagemaker.create_endpoint_config(**request)
 
     def create_endpoint(self, name: str, config_name: str, tags: list[dict[str, str]]) -> None:
-        self.sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
+        try:
+            self.sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
+        except ClientError as error:
+            if not (_refused(error) and self._already_requested(name, config_name)):
+                raise
 
     def update_endpoint(self, name: str, config_name: str, deployment_config: dict[str, Any]) -> None:
-        self.sagemaker.update_endpoint(
-            EndpointName=name, EndpointConfigName=config_name, DeploymentConfig=deployment_config
-        )
+        try:
+            self.sagemaker.update_endpoint(
+                EndpointName=name, EndpointConfigName=config_name, DeploymentConfig=deployment_config
+            )
+        except ClientError as error:
+            if not (_refused(error) and self._already_requested(name, config_name)):
+                raise
+
+    def _already_requested(self, name: str, config_name: str) -> bool:
+        """Whether the endpoint already runs on, or moves to, this config (names are unique per deployment).
+
+        A 5xx whose request did reach SageMaker is retried by botocore, and SageMaker refuses the repeat
+        with a ValidationException (the endpoint exists / is being updated): the first attempt is the one in
+        effect. Any other refusal stands."""
+        try:
+            endpoint = self.sagemaker.describe_endpoint(EndpointName=name)
+        except ClientError as error:
+            if _not_found(error):
+                return False
+            raise
+        pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+        return config_name in (endpoint.get("EndpointConfigName"), pending)
 
     def configure_autoscaling(self, target: dict[str, Any], policy: dict[str, Any]) -> None:
         """Register the variant and (re)attach the target-tracking policy; both calls are upserts."""

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Self
 
+from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
 from keel.config import EnvironmentConfig
@@ -24,6 +25,10 @@ from keel.serving.requests import ServingTargets
 from keel.serving.settings import ServingSettings, serving_settings
 
 ENVIRONMENT_VARIABLE = "KEEL_DEPLOYER_SETTINGS"
+# The deployer's clients: throttles and 5xx answers retried with backoff (standard mode), then raised, so the
+# event is retried by Lambda and finally kept in the dead-letter queue. Repeats are safe: see
+# SageMakerEndpointService._already_requested; resource names are unique per deployment.
+RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 5})
 KMS_KEY_VARIABLE = "KEEL_ARTIFACTS_KEY_ARN"
 
 

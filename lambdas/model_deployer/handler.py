@@ -14,7 +14,7 @@ import boto3
 from aws_lambda_powertools import Logger, Tracer
 
 from keel.serving.deploy import Deployer
-from keel.serving.runtime import DeployerSettings, build_deployer
+from keel.serving.runtime import RETRIES, DeployerSettings, build_deployer
 
 logger = Logger()
 tracer = Tracer()
@@ -26,10 +26,10 @@ def deployer() -> Deployer:
         _deployer.append(
             build_deployer(
                 DeployerSettings.from_environ(),
-                sagemaker=boto3.client("sagemaker"),
-                s3=boto3.client("s3"),
-                cloudwatch=boto3.client("cloudwatch"),
-                autoscaling=boto3.client("application-autoscaling"),
+                sagemaker=boto3.client("sagemaker", config=RETRIES),
+                s3=boto3.client("s3", config=RETRIES),
+                cloudwatch=boto3.client("cloudwatch", config=RETRIES),
+                autoscaling=boto3.client("application-autoscaling", config=RETRIES),
             )
         )
     return _deployer[0]

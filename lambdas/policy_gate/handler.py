@@ -2,9 +2,10 @@
 "Keel Lineage Record Written" events for runs that registered a version (the run's evidence is complete).
 
 Thin: parse the event (Powertools parser), run `keel.gate.decide.handle_event` once per event id
-(Powertools idempotency on the DynamoDB table), log, trace and count the outcome. A package whose execution
-has not written its lineage record yet raises `GateNotReadyError`: the invocation fails and is retried
-(then lands in the dead-letter queue), it is never decided on missing evidence.
+(Powertools idempotency on the DynamoDB table), log, trace and count the outcome. A package registered while
+its run still executes is deferred (decided on the record announcement, never on missing evidence); a
+transient failure (`RetryLaterError`) fails the invocation, which is retried, then kept in the dead-letter
+queue.
 """
 
 from __future__ import annotations

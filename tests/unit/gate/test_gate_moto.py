@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from keel.gate.approvals import StaticApprovalLookup
-from keel.gate.decide import gate_model_package, handle_event
+from keel.gate.decide import RefusedReferenceError, gate_model_package, handle_event
 from keel.gate.facts import GateNotReadyError
 from keel.gate.findings import Finding, StaticFindingsSource
-from keel.gate.model import Actor, ApprovalStatus, DecisionKind, EvidenceDocument
+from keel.gate.model import Actor, ApprovalStatus, DecisionKind, EvidenceDocument, TriggerInfo
 from keel.gate.notify import RecordingNotifier
+from keel.lineage.record import RECORD_EVENT_DETAIL_TYPE, RECORD_EVENT_SOURCE
 from tests.unit.gate.world import World, state_change_event
 
 
@@ -301,7 +303,13 @@ def test_a_rejection_outside_the_gate_is_recorded(world: World) -> None:
     ],
 )
 def test_unknown_or_foreign_packages_are_refused(world: World, reference: str, expected: str) -> None:
-    outcome = gate_model_package(world.deps(), reference)
+    # From the CLI: an error naming the problem, and nothing written (a typo leaves no permanent record).
+    with pytest.raises(RefusedReferenceError, match=re.escape(expected)):
+        gate_model_package(world.deps(), reference)
+    assert world.evidence_keys() == []
+    # From an event: the refusal is recorded once per event (the rule routed something that is not Keel's).
+    trigger = TriggerInfo(source="event", event_id="evt-foreign")
+    outcome = gate_model_package(world.deps(), reference, trigger=trigger)
     assert outcome.decision is ApprovalStatus.REJECTED and not outcome.applied
     assert expected in outcome.message
     [document] = decisions(world)
@@ -323,6 +331,59 @@ def test_a_running_execution_without_its_record_is_not_decided(world: World) -> 
     with pytest.raises(GateNotReadyError, match="has not written its lineage record"):
         gate_model_package(world.deps(sagemaker=Running()), run.model_package_arn)
     assert world.evidence_keys() == []
+
+
+def test_a_package_registered_while_its_run_executes_is_decided_when_the_record_is_announced(
+    world: World,
+) -> None:
+    """On AWS the run registers its package before it ends, and its record is written after: the package's
+    own event is deferred (no error, no retry storm, nothing written) and the recorder's announcement of the
+    record brings the decision, however long the run took."""
+    run = world.train()
+    key = run.record_uri.split("/", 3)[3]
+    record = world.s3.get_object(Bucket=world.settings.reports_bucket, Key=key)["Body"].read()
+    world.s3.delete_object(Bucket=world.settings.reports_bucket, Key=key)
+    original = world.sagemaker.describe_pipeline_execution
+
+    class Running:
+        def __getattr__(self, name: str) -> object:
+            return getattr(world.sagemaker, name)
+
+        def describe_pipeline_execution(self, **kwargs: object) -> dict[str, object]:
+            return {**original(**kwargs), "PipelineExecutionStatus": "Executing"}
+
+    registered = state_change_event(run.model_package_arn, "PendingManualApproval", event_id="registered")
+    deferred = handle_event(world.deps(sagemaker=Running()), registered)
+    assert deferred.action == "deferred" and deferred.decision is None
+    assert "lineage record" in deferred.message
+    assert world.evidence_keys() == [] and world.status(run.model_package_arn) == "PendingManualApproval"
+
+    world.s3.put_object(  # the recorder wrote it, as it writes records
+        Bucket=world.settings.reports_bucket,
+        Key=key,
+        Body=record,
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=world.settings.artifacts_key_alias,
+    )
+    announced = {
+        "version": "0",
+        "id": "record-written",
+        "source": RECORD_EVENT_SOURCE,
+        "detail-type": RECORD_EVENT_DETAIL_TYPE,
+        "account": world.settings.account,
+        "region": world.settings.region,
+        "time": "2026-12-01T10:30:00Z",
+        "resources": [run.model_package_arn],
+        "detail": {
+            "ExecutionArn": world.settings.execution_arn(run.execution_id),
+            "ExecutionStatus": "Succeeded",
+            "RecordUri": run.record_uri,
+            "ModelPackageArn": run.model_package_arn,
+        },
+    }
+    decided = handle_event(world.deps(), announced)
+    assert decided.action == "decided" and decided.decision is ApprovalStatus.APPROVED, decided.message
+    assert world.status(run.model_package_arn) == "Approved"
 
 
 def test_a_request_for_approval_again_is_a_new_decision(world: World) -> None:
@@ -349,4 +410,4 @@ def test_the_aws_wiring_fails_closed_where_macie_cannot_answer(world: World) -> 
     outcome = gate_model_package(deps, run.model_package_arn)  # moto: no Macie ListFindings, no LookupEvents
     assert outcome.decision is ApprovalStatus.REJECTED
     assert outcome.evidence and outcome.evidence.failed_blocking == ["data.no-open-findings"]
-    assert "Macie ListFindings/GetFindings failed" in outcome.message
+    assert "Macie ListFindings failed: 404" in outcome.message

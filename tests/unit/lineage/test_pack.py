@@ -128,74 +128,14 @@ def test_the_json_schema_file_is_current() -> None:
     )
 
 
-def test_tracking_is_recorded_as_unsupported_on_moto(world: World) -> None:
+def test_tracking_on_an_emulator_without_the_apis_is_a_failure_that_says_so(world: World) -> None:
     run = world.train()
     pack = register(
         build_pack(sources(world), run.model_package_arn), SageMakerLineageTracking(world.sagemaker)
     )
-    assert pack.tracking.status == "unsupported"
-    assert "create_context" in pack.tracking.reason
+    assert pack.tracking.status == "failed"
+    assert "an AWS emulator, not AWS" in pack.tracking.reason and "create_context" in pack.tracking.reason
     assert register(pack, SkipTracking("--no-tracking")).tracking.status == "skipped"
-
-
-class FakeLineageApi:
-    """SageMaker's lineage APIs, enough to check what the tracker registers and that it is idempotent."""
-
-    def __init__(self) -> None:
-        self.contexts: dict[str, str] = {}
-        self.actions: dict[str, str] = {}
-        self.artifacts: dict[tuple[str, str], str] = {}
-        self.associations: set[tuple[str, str, str]] = set()
-
-    def create_context(self, ContextName: str, **_: Any) -> dict[str, str]:  # noqa: N803
-        from botocore.exceptions import ClientError
-
-        if ContextName in self.contexts:
-            raise ClientError({"Error": {"Code": "ValidationException", "Message": "already exists"}}, "x")
-        self.contexts[ContextName] = f"arn:context/{ContextName}"
-        return {"ContextArn": self.contexts[ContextName]}
-
-    def describe_context(self, ContextName: str) -> dict[str, str]:  # noqa: N803
-        return {"ContextArn": self.contexts[ContextName]}
-
-    def create_action(self, ActionName: str, **_: Any) -> dict[str, str]:  # noqa: N803
-        from botocore.exceptions import ClientError
-
-        if ActionName in self.actions:
-            raise ClientError({"Error": {"Code": "ValidationException", "Message": "already exists"}}, "x")
-        self.actions[ActionName] = f"arn:action/{ActionName}"
-        return {"ActionArn": self.actions[ActionName]}
-
-    def update_action(self, **_: Any) -> dict[str, str]:
-        return {}
-
-    def describe_action(self, ActionName: str) -> dict[str, str]:  # noqa: N803
-        return {"ActionArn": self.actions[ActionName]}
-
-    def list_artifacts(self, SourceUri: str, ArtifactType: str) -> dict[str, Any]:  # noqa: N803
-        arn = self.artifacts.get((SourceUri, ArtifactType))
-        return {"ArtifactSummaries": [{"ArtifactArn": arn}] if arn else []}
-
-    def create_artifact(self, ArtifactType: str, Source: dict[str, Any]) -> dict[str, str]:  # noqa: N803
-        arn = f"arn:artifact/{len(self.artifacts)}"
-        self.artifacts[(Source["SourceUri"], ArtifactType)] = arn
-        return {"ArtifactArn": arn}
-
-    def add_association(self, SourceArn: str, DestinationArn: str, AssociationType: str) -> dict[str, str]:  # noqa: N803
-        self.associations.add((SourceArn, DestinationArn, AssociationType))
-        return {}
-
-
-def test_tracking_registers_entities_once_where_the_service_supports_it(world: World) -> None:
-    run = world.train()
-    gate_model_package(world.deps(), run.model_package_arn)
-    api = FakeLineageApi()
-    pack = build_pack(sources(world), run.model_package_arn)
-    first = register(pack, SageMakerLineageTracking(api)).tracking
-    second = register(pack, SageMakerLineageTracking(api)).tracking
-    assert first.status == "registered" and first.entities == second.entities
-    assert len(api.artifacts) == 3 and len(api.associations) == 4
-    assert first.entities["context:training-run"] == f"arn:context/keel-local-{run.execution_id}"
     assert entity_name("keel", "local", "group_name", "v1", "approval") == "keel-local-group-name-v1-approval"
 
 
@@ -252,3 +192,61 @@ def test_the_deployers_history_of_the_version_is_in_the_pack(world: World) -> No
     [event] = pack.deployment_history
     assert (event.event, event.role, event.serving_version) == ("deployment-succeeded", "new", 1)
     assert "Deployment history" in render_html(pack)
+
+
+def test_a_pack_is_assembled_when_asked_so_a_later_deployment_shows(world: World) -> None:
+    run = world.train()
+    gate_model_package(world.deps(), run.model_package_arn)
+    default_sources = PackSources(world.settings, world.sagemaker, world.s3)  # endpoints read by default
+    before = build_pack(default_sources, "1")
+    assert before.deployments == [] and before.warnings == []
+    deploy(world, run.model_package_arn)
+    [deployment] = build_pack(default_sources, "1").deployments or []
+    assert (deployment.endpoint_name, deployment.source) == ("keel-local-endpoint", "sagemaker-endpoints")
+    assert f"As of {before.generated_at}" in render_html(before)
+
+
+def test_endpoints_that_cannot_be_read_are_unknown_not_none(world: World) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    world.train()
+    denied = boto3.client("sagemaker", region_name="us-east-1")
+    with Stubber(denied) as stub:
+        stub.add_client_error(
+            "list_endpoints",
+            service_error_code="AccessDeniedException",
+            service_message="not authorized to perform: sagemaker:ListEndpoints",
+            http_status_code=400,
+        )
+        pack = build_pack(
+            PackSources(world.settings, world.sagemaker, world.s3, SageMakerEndpointDeployments(denied)), "1"
+        )
+    assert pack.deployments is None
+    assert any("endpoint deployments unknown" in w and "AccessDeniedException" in w for w in pack.warnings)
+    html = render_html(pack)
+    assert "Endpoint deployments unknown: the lookup failed" in html
+
+
+def test_an_input_that_cannot_be_checked_is_not_reported_gone(world: World) -> None:
+    from botocore.awsrequest import AWSResponse
+
+    world.train()
+
+    def forbidden(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        response = AWSResponse("https://s3", 403, {}, None)
+        return response, {"Error": {"Code": "403", "Message": "Forbidden"}, "ResponseMetadata": {}}
+
+    world.s3.meta.events.register("before-call.s3.HeadObject", forbidden)
+    pack = build_pack(sources(world), "1")
+    assert pack.inputs[0].version_exists is None
+    assert any("could not be checked" in w and "403" in w for w in pack.warnings)
+    assert not any("no longer exists" in w for w in pack.warnings)
+
+
+def test_a_version_that_does_not_exist_is_named(world: World) -> None:
+    from keel.lineage.pack import ModelVersionNotFoundError
+
+    world.train()
+    with pytest.raises(ModelVersionNotFoundError, match="no model package version 7 in keel-local-models"):
+        build_pack(sources(world), "7")
