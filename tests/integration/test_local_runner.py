@@ -57,7 +57,9 @@ def account(moto_server: Any) -> Iterator[dict[str, Any]]:
     )
     # What the runner (standing in for SageMaker) writes to S3: never a record of Keel's own.
     runner_puts: list[str] = []
-    s3.meta.events.register("provide-client-params.s3.PutObject", lambda params, **_: runner_puts.append(params["Key"]))
+    s3.meta.events.register(
+        "provide-client-params.s3.PutObject", lambda params, **_: runner_puts.append(params["Key"])
+    )
     recorder = LineageRecorder(
         sources=RecordSources(
             sagemaker=moto_server.client("sagemaker"),
