@@ -60,6 +60,24 @@ def _command(entrypoint: list[str]) -> list[str]:
     return list(entrypoint)
 
 
+# What a failed job reports, as SageMaker builds it: the container's own words (processing jobs:
+# /opt/ml/output/message, as ExitMessage; training jobs: /opt/ml/output/failure), first KB; else the generic
+# reason SageMaker gives, and the logs hold the rest.
+MESSAGE_FILES = ("/opt/ml/output/message", "/opt/ml/output/failure")
+REASON_LIMIT = 1024
+GENERIC_REASON = "AlgorithmError: See job logs for more information"
+
+
+def failure_reason(root: Path, exit_code: int) -> str:
+    for name in MESSAGE_FILES:
+        path = _in_root(root, name)
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace").strip()
+            if text:
+                return f"AlgorithmError: {text}"[:REASON_LIMIT]
+    return f"{GENERIC_REASON} (exit code {exit_code})"
+
+
 def _run(step: str, command: list[str], *, env: dict[str, str], log_path: Path) -> None:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     environment = {**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT)}
@@ -69,8 +87,8 @@ def _run(step: str, command: list[str], *, env: dict[str, str], log_path: Path) 
             command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, check=False
         )
     if completed.returncode != 0:
-        tail = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines() if line]
-        raise JobFailedError(step, completed.returncode, " | ".join(tail[-4:]) or "no output", log_path)
+        root = Path(env[CONTAINER_ROOT_ENV])
+        raise JobFailedError(step, completed.returncode, failure_reason(root, completed.returncode), log_path)
 
 
 def run_processing(step: str, arguments: dict[str, Any], *, s3: Any, workdir: Path) -> JobResult:

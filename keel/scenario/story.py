@@ -434,6 +434,18 @@ class Scenario:
             to_json(record), encoding="utf-8"
         )
         accuracy = (record.metrics or {}).get("multiclass_classification_metrics", {}).get("accuracy", {})
+        validation = record.validation or {}
+        # Every failing expectation in full, from the validation summary the run archived (the job's own
+        # failure reason is at most 1 KB, as SageMaker keeps it).
+        failing = [
+            f"{f.get('column') or '(table)'}: {f.get('message')} (expected {f.get('expected')})"
+            + (f" [{f['unexpected_count']} row(s)]" if f.get("unexpected_count") is not None else "")
+            for f in validation.get("failures") or []
+        ] + [f"error: {e}" for e in validation.get("errors") or []]
+        if result.status != "Succeeded" and failing:
+            self.say(f"   validation stopped {result.execution_id}: {len(failing)} problem(s)")
+            for line in failing:
+                self.say(f"     - {line}")
         self.summary.executions.append(
             {
                 "label": label,
@@ -443,7 +455,8 @@ class Scenario:
                 "status": result.status,
                 "failure_reason": result.failure_reason,
                 "validation_passed": (record.validation or {}).get("success"),
-                "quarantined_rows": (record.validation or {}).get("quarantined_rows"),
+                "quarantined_rows": validation.get("quarantined_rows"),
+                "failing_expectations": failing,
                 "accuracy": accuracy.get("value"),
                 "model_package_arn": result.model_package_arn,
                 "lineage_record": run.record_uri,

@@ -78,6 +78,12 @@ def test_executions_and_their_triggers(scenario: dict[str, Any]) -> None:
         assert run["status"] == "Succeeded" and run["validation_passed"] is True and run["accuracy"] >= 0.5
     assert corrupted["status"] == "Failed" and corrupted["failure_reason"].startswith("CombineValidation")
     assert corrupted["validation_passed"] is False and corrupted["quarantined_rows"] == 2
+    # Every failing expectation in full (column, what was found, what the contract expects), not a log tail.
+    failing = corrupted["failing_expectations"]
+    assert failing and all("(expected " in line for line in failing if not line.startswith("error:"))
+    assert any(line.startswith("fixed_acidity: ") for line in failing)
+    # The lineage record of each run was written by the deployed recorder, the failed one included.
+    assert all(run["lineage_record"].startswith("s3://") for run in summary.executions)
     # The service knows every execution, with the outcome the local runner reported.
     sagemaker = scenario["platform"].clients.sagemaker
     for run in summary.executions:
