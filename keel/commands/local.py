@@ -8,6 +8,7 @@ state lives in memory only). `status` shows the server and the deployed resource
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,19 @@ def write_env_file(paths: process.StatePaths, server: process.ServerInfo) -> Non
     envfile.write(paths.env_file, environment, comment=f"Keel local AWS (pid {server.pid}): source this file")
 
 
+def endpoint_notice(previous_port: int | None, server: process.ServerInfo, env_file: str) -> str | None:
+    """A hint when shells that sourced the env file before now point at a dead endpoint."""
+    if previous_port and previous_port != server.port:
+        return (
+            f"the endpoint changed (port {previous_port} → {server.port}): run `source {env_file}` "
+            "again in every shell that sourced it"
+        )
+    shell = os.environ.get("AWS_ENDPOINT_URL", "")
+    if shell.startswith(("http://localhost:", "http://127.0.0.1:")) and shell != server.endpoint_url:
+        return f"this shell's AWS_ENDPOINT_URL is {shell}: run `source {env_file}` to use the local AWS"
+    return None
+
+
 def _bootstrapped(clients: Any) -> bool:
     from keel.local.cdk import BOOTSTRAP_STACK
 
@@ -91,7 +105,7 @@ def up_command(args: argparse.Namespace) -> int:
                 _say("local AWS stopped: starting from an empty one (--fresh)")
         except process.LocalServerError as error:
             raise UsageError(str(error)) from None
-    previous = process.status(paths)
+    previous, previous_port = process.status(paths), process.last_port(paths)
     try:
         server, started = process.start(
             paths, account_id=config.account, region=config.region, port=args.port
@@ -102,6 +116,9 @@ def up_command(args: argparse.Namespace) -> int:
     if previous is not None and started:
         _say(f"local AWS (pid {previous.pid}) ran other code of keel.local: replaced, its state is gone")
     _say(f"local AWS {'started' if started else 'reused'}: {_describe(server)}")
+    notice = endpoint_notice(previous_port, server, _relative(str(paths.env_file)))
+    if notice:
+        _say(notice)
     if args.no_deploy:
         _say(f"source {_relative(str(paths.env_file))} to use it with the AWS CLI")
         return 0

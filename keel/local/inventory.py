@@ -3,6 +3,8 @@
 For each resource of each stack, the describer of its type calls the owning service's describe/get APIs
 and sums up the facts that matter (encryption, versioning, public access, logging, state ...). A resource
 the service does not know is reported as MISSING; a type without a describer is listed uninspected.
+Describers that need the resource's definition (e.g. which roles a policy names) get it from the
+stack's template; what they report is still what the service API answers.
 """
 
 from __future__ import annotations
@@ -28,12 +30,40 @@ class Row:
     facts: str
 
 
+@dataclass(frozen=True)
+class Resource:
+    """One stack resource: its template definition and the physical ids of its stack's resources."""
+
+    stack: str
+    logical_id: str
+    resource_type: str
+    physical_id: str
+    properties: dict[str, Any]
+    physical_ids: dict[str, str]  # logical id → physical id, to resolve a `Ref` in `properties`
+
+    def resolve(self, value: Any) -> str | None:
+        """A literal or a `Ref` to a resource of the same stack; None for anything else."""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and set(value) == {"Ref"}:
+            return self.physical_ids.get(str(value["Ref"]))
+        return None
+
+
 class Clients:
     """boto3 clients for the local endpoint, created on first use."""
 
     def __init__(self, endpoint_url: str, region: str):
         self._endpoint_url, self._region = endpoint_url, region
         self._clients: dict[str, Any] = {}
+
+    @property
+    def endpoint_url(self) -> str:
+        return self._endpoint_url
+
+    @property
+    def region(self) -> str:
+        return self._region
 
     def __getattr__(self, service: str) -> Any:
         if service.startswith("_"):
@@ -50,13 +80,26 @@ class Clients:
 
 
 Describer = Callable[[Clients, str], str]
+ResourceDescriber = Callable[[Clients, Resource], str]
 DESCRIBERS: dict[str, Describer] = {}
+RESOURCE_DESCRIBERS: dict[str, ResourceDescriber] = {}
 
 
 def describes(*resource_types: str) -> Callable[[Describer], Describer]:
     def decorator(function: Describer) -> Describer:
         for resource_type in resource_types:
             DESCRIBERS[resource_type] = function
+        return function
+
+    return decorator
+
+
+def describes_resource(*resource_types: str) -> Callable[[ResourceDescriber], ResourceDescriber]:
+    """For describers that need the resource's template definition, not only its physical id."""
+
+    def decorator(function: ResourceDescriber) -> ResourceDescriber:
+        for resource_type in resource_types:
+            RESOURCE_DESCRIBERS[resource_type] = function
         return function
 
     return decorator
@@ -347,14 +390,55 @@ def _role(c: Clients, name: str) -> str:
     return f"{len(inline)} inline, {len(managed)} managed policies, boundary {_on(boundary)}"
 
 
-@describes("AWS::IAM::Policy")
-def _inline_policy(c: Clients, name: str) -> str:
-    for role in c.iam.list_roles()["Roles"]:
-        if name in c.iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
-            document = c.iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
-            statements = _statements(document if isinstance(document, str) else json.dumps(document))
-            return f"inline on role {role['RoleName']}, {len(statements)} statements"
-    return "not attached to a role"
+def _role_names(c: Clients) -> list[str]:
+    pages = c.iam.get_paginator("list_roles").paginate()
+    return [role["RoleName"] for page in pages for role in page["Roles"]]
+
+
+def _named_roles(c: Clients, resource: Resource) -> list[str]:
+    """The roles the definition names; every role if one of them is not resolvable here (an import)."""
+    named = [resource.resolve(role) for role in resource.properties.get("Roles") or []]
+    return [str(role) for role in named] if all(named) else _role_names(c)
+
+
+def _role_policy(c: Clients, role: str, name: str) -> dict[str, Any] | None:
+    answer: dict[str, Any] | None = _optional(
+        lambda: c.iam.get_role_policy(RoleName=role, PolicyName=name), "NoSuchEntity"
+    )
+    return answer
+
+
+@describes_resource("AWS::IAM::Policy")
+def _inline_policy(c: Clients, resource: Resource) -> str:
+    # The physical id of an AWS::IAM::Policy is a generated id, not the policy's name on the role.
+    name = resource.resolve(resource.properties.get("PolicyName")) or resource.physical_id
+    attached: dict[str, int] = {}
+    for role in _named_roles(c, resource):
+        document = _role_policy(c, role, name)
+        if document is not None:
+            text = document["PolicyDocument"]
+            attached[role] = len(_statements(text if isinstance(text, str) else json.dumps(text)))
+    others = [kind for kind in ("Users", "Groups") if resource.properties.get(kind)]
+    suffix = f" (also on {' and '.join(others).lower()}, not inspected)" if others else ""
+    if not attached:
+        return f"MISSING: inline policy {name} is on none of its roles" + suffix
+    statements = max(attached.values())
+    return f"inline {name} on role {', '.join(attached)}, {statements} statements" + suffix
+
+
+@describes_resource("AWS::IAM::ManagedPolicy")
+def _managed_policy(c: Clients, resource: Resource) -> str:
+    arn = resource.physical_id
+    if not arn.startswith("arn:"):
+        policies = c.iam.list_policies(Scope="Local")["Policies"]
+        arn = next(p["Arn"] for p in policies if p["PolicyName"] == resource.physical_id)
+    roles = [
+        role
+        for role in _named_roles(c, resource)
+        if arn
+        in [p["PolicyArn"] for p in c.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+    ]
+    return f"managed, attached to role {', '.join(roles)}" if roles else "managed, not attached to a role"
 
 
 @describes("AWS::Lambda::Function")
@@ -399,15 +483,63 @@ def _stream(c: Clients, name: str) -> str:
     return f"{stream['StreamStatus']}, encryption {stream.get('EncryptionType', 'NONE')}"
 
 
+# -- API Gateway ---------------------------------------------------------------------------------------------
+def stage_url(api_id: str, region: str, stage: str) -> str:
+    """The invoke URL API Gateway gives a REST API stage on AWS."""
+    return f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}/"
+
+
+def _local_stage(c: Clients, api_id: str, stage: str) -> str:
+    # moto serves API Gateway's management API, not the invocation of an API: say so, and what to call.
+    return (
+        f"{stage_url(api_id, c.region, stage)} on AWS; locally not invocable, inspect it with "
+        f"`aws apigateway get-stage --rest-api-id {api_id} --stage-name {stage}` ({c.endpoint_url})"
+    )
+
+
+@describes("AWS::ApiGateway::RestApi")
+def _rest_api(c: Clients, api_id: str) -> str:
+    api = c.apigateway.get_rest_api(restApiId=api_id)
+    stages = [stage["stageName"] for stage in c.apigateway.get_stages(restApiId=api_id)["item"]]
+    resources = c.apigateway.get_resources(restApiId=api_id)["items"]
+    return f"{api['name']}, {len(resources)} resources, stages {', '.join(stages) or 'none'}"
+
+
+@describes_resource("AWS::ApiGateway::Stage")
+def _stage(c: Clients, resource: Resource) -> str:
+    api_id = resource.resolve(resource.properties.get("RestApiId"))
+    if api_id is None:
+        raise LookupError(f"stage {resource.physical_id}: REST API not resolvable from the template")
+    stage = c.apigateway.get_stage(restApiId=api_id, stageName=resource.physical_id)
+    return (
+        f"tracing {_on(stage.get('tracingEnabled'))}, access logs {_on(stage.get('accessLogSettings'))}; "
+        + _local_stage(c, api_id, stage["stageName"])
+    )
+
+
 # -- collection and rendering ---------------------------------------------------------------------------
-def describe(clients: Clients, resource_type: str, physical_id: str) -> str:
+def describe(clients: Clients, resource_type: str, physical_id: str, resource: Resource | None = None) -> str:
+    resource_describer = RESOURCE_DESCRIBERS.get(resource_type)
     describer = DESCRIBERS.get(resource_type)
-    if describer is None:
-        return "(not inspected)"
     try:
-        return describer(clients, physical_id)
+        if resource_describer is not None and resource is not None:
+            return resource_describer(clients, resource)
+        if describer is not None:
+            return describer(clients, physical_id)
     except (ClientError, LookupError, StopIteration, KeyError) as error:
         return f"MISSING: {error}"
+    return "(not inspected)"
+
+
+def _template_resources(cfn: Any, stack: str) -> dict[str, Any]:
+    body = cfn.get_template(StackName=stack)["TemplateBody"]
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return {}  # a YAML template: describers that need the definition report what they can
+    resources = body.get("Resources") if isinstance(body, dict) else None
+    return resources if isinstance(resources, dict) else {}
 
 
 def collect(clients: Clients, stack_names: Iterable[str] | None = None) -> list[Row]:
@@ -421,12 +553,28 @@ def collect(clients: Clients, stack_names: Iterable[str] | None = None) -> list[
         stack_names = [s["StackName"] for s in live]
     rows = []
     for stack in stack_names:
-        for resource in cfn.list_stack_resources(StackName=stack)["StackResourceSummaries"]:
-            resource_type = resource.get("ResourceType") or ""
+        summaries = cfn.list_stack_resources(StackName=stack)["StackResourceSummaries"]
+        physical_ids = {s["LogicalResourceId"]: s.get("PhysicalResourceId") or "" for s in summaries}
+        definitions = _template_resources(cfn, stack)
+        for summary in summaries:
+            resource_type = summary.get("ResourceType") or ""
             if not resource_type or resource_type in SKIPPED_TYPES:
                 continue
-            physical_id = resource.get("PhysicalResourceId") or ""
-            rows.append(Row(stack, resource_type, physical_id, describe(clients, resource_type, physical_id)))
+            physical_id = summary.get("PhysicalResourceId") or ""
+            definition = definitions.get(summary["LogicalResourceId"]) or {}
+            resource = Resource(
+                stack,
+                summary["LogicalResourceId"],
+                resource_type,
+                physical_id,
+                dict(definition.get("Properties") or {}),
+                physical_ids,
+            )
+            rows.append(
+                Row(
+                    stack, resource_type, physical_id, describe(clients, resource_type, physical_id, resource)
+                )
+            )
     return rows
 
 

@@ -1,9 +1,11 @@
 """Start, find and stop the local AWS server process (`python -m keel.local.server`).
 
 State lives in a directory (`.keel/` of the project by default): `local.pid` (the pid), `local.json`
-(endpoint, account, region), `local.log` (server output). A running server is reused only if its pid
-is alive, is this launcher, and answers the health check with that pid; anything else is stale and is
-cleaned up (a live stale server of ours is stopped first) before a new one starts on a free port.
+(endpoint, account, region), `local.log` (server output), `local.port` (the last port, kept when the
+server stops). A running server is reused only if its pid is alive, is this launcher, and answers the
+health check with that pid; anything else is stale and is cleaned up (a live stale server of ours is
+stopped first) before a new one starts. A new server takes the last port again when it is free, so the
+endpoint that a shell got from `source .keel/local.env` stays valid across `keel local up --fresh`.
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ class StatePaths:
     def env_file(self) -> Path:
         return self.root / "local.env"
 
+    @property
+    def port_file(self) -> Path:
+        return self.root / "local.port"
+
 
 @dataclass(frozen=True)
 class ServerInfo:
@@ -87,6 +93,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the server binds (werkzeug sets SO_REUSEADDR): connections of a just-stopped server in
+        # TIME_WAIT do not make the port busy, a listening socket does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -100,6 +109,15 @@ def read_pid(paths: StatePaths) -> int | None:
     except (OSError, ValueError):
         return None
     return pid if pid > 0 else None
+
+
+def last_port(paths: StatePaths) -> int | None:
+    """The port of the last server started in `paths` (running or not)."""
+    try:
+        port = int(paths.port_file.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    return port if 0 < port < 65536 else None
 
 
 def read_info(paths: StatePaths) -> ServerInfo | None:
@@ -220,7 +238,9 @@ def start(
     paths.root.mkdir(parents=True, exist_ok=True)
     if port and not _port_free(host, port):
         raise LocalServerError(f"port {port} on {host} is in use: choose another or omit it for a free one")
-    port = port or free_port(host)
+    if not port:
+        previous = last_port(paths)
+        port = previous if previous and _port_free(host, previous) else free_port(host)
     command = [sys.executable, "-m", SERVER_MODULE, "--host", host, "--port", str(port)]
     command += ["--account", account_id, "--region", region]
     for provider in providers:
@@ -251,4 +271,5 @@ def start(
             raise LocalServerError(f"local AWS server not healthy after {timeout:.0f} s:\n{_log_tail(paths)}")
         time.sleep(0.1)
     paths.info_file.write_text(json.dumps(asdict(info), indent=2) + "\n", encoding="utf-8")
+    paths.port_file.write_text(f"{port}\n", encoding="utf-8")
     return info, True

@@ -236,3 +236,126 @@ def test_template_url_with_an_ip_host(moto_server: Any) -> None:
     cfn_deploy.delete(cfn, stack)
     s3.delete_object(Bucket=bucket, Key="t.json")
     s3.delete_bucket(Bucket=bucket)
+
+
+# -- CreateStack (not through change sets), as moto's own tests and scripts call it -----------------------
+def _stack(cfn: Any, name: str) -> dict[str, Any]:
+    stack: dict[str, Any] = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    return stack
+
+
+def test_create_stack_registers_exports_with_their_values(moto_server: Any) -> None:
+    cfn, sqs = moto_server.client("cloudformation"), moto_server.client("sqs")
+    producer, consumer = _name("producer"), _name("consumer")
+    producer_template = {
+        "Resources": {
+            "Topic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+        },
+        "Outputs": {
+            "TopicArn": {"Value": {"Ref": "Topic"}, "Export": {"Name": f"{producer}-topic"}},
+            "QueueArn": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}, "Export": {"Name": f"{producer}-queue"}},
+        },
+    }
+    consumer_template = {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}},
+        "Outputs": {"Imported": {"Value": {"Fn::ImportValue": f"{producer}-queue"}}},
+    }
+    cfn.create_stack(StackName=producer, TemplateBody=json.dumps(producer_template))
+    outputs = cfn_deploy.outputs(_stack(cfn, producer))
+    queue_url = sqs.list_queues(QueueNamePrefix=producer)["QueueUrls"][0]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    assert outputs["QueueArn"] == queue_arn["QueueArn"]
+    exports = {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}
+    assert exports[f"{producer}-topic"] == outputs["TopicArn"]
+    assert exports[f"{producer}-queue"] == outputs["QueueArn"]
+
+    cfn.create_stack(StackName=consumer, TemplateBody=json.dumps(consumer_template))
+    assert _stack(cfn, consumer)["StackStatus"] == "CREATE_COMPLETE"
+    assert cfn_deploy.outputs(_stack(cfn, consumer))["Imported"] == outputs["QueueArn"]
+
+    again = _error(
+        lambda: cfn.create_stack(StackName=_name("again"), TemplateBody=json.dumps(producer_template))
+    )
+    assert again["Code"] == "ValidationError" and f"{producer}-" in again["Message"]
+    cfn_deploy.delete(cfn, consumer)
+    cfn_deploy.delete(cfn, producer)
+
+
+YAML_WITH_UNQUOTED_VERSION = """
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Policy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref Queue]
+      PolicyDocument:
+        Version: 2012-10-17
+        Statement:
+          - Effect: Deny
+            Principal: "*"
+            Action: sqs:SendMessage
+            Resource: !GetAtt Queue.Arn
+            Condition: {Bool: {"aws:SecureTransport": false}}
+"""
+
+
+def test_yaml_policy_with_an_unquoted_version_date(moto_server: Any) -> None:
+    cfn, sqs = moto_server.client("cloudformation"), moto_server.client("sqs")
+    stack = _name("yaml")
+    cfn.create_stack(StackName=stack, TemplateBody=YAML_WITH_UNQUOTED_VERSION)
+    assert _stack(cfn, stack)["StackStatus"] == "CREATE_COMPLETE"
+    queue = next(
+        r
+        for r in cfn.list_stack_resources(StackName=stack)["StackResourceSummaries"]
+        if r["ResourceType"] == "AWS::SQS::Queue"
+    )
+    policy = sqs.get_queue_attributes(QueueUrl=queue["PhysicalResourceId"], AttributeNames=["Policy"])
+    assert json.loads(policy["Attributes"]["Policy"])["Version"] == "2012-10-17"
+    cfn_deploy.delete(cfn, stack)
+
+
+def _unprovided_custom_resource(bucket: str) -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket}},
+            "Custom": {
+                "Type": "Custom::KeelTestNoProvider",
+                "DependsOn": "Bucket",  # the bucket exists when the custom resource fails
+                "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:nowhere"},
+            },
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("options", "status", "bucket_kept"),
+    [
+        ({}, "ROLLBACK_COMPLETE", False),
+        ({"OnFailure": "DELETE"}, "DELETE_COMPLETE", False),
+        ({"DisableRollback": True}, "CREATE_FAILED", True),
+    ],
+)
+def test_create_stack_with_a_failing_custom_resource_fails_the_stack(
+    moto_server: Any, options: dict[str, Any], status: str, bucket_kept: bool
+) -> None:
+    cfn, s3 = moto_server.client("cloudformation"), moto_server.client("s3")
+    stack, bucket = _name("custom"), _name("keel-custom")
+    stack_id = cfn.create_stack(
+        StackName=stack, TemplateBody=json.dumps(_unprovided_custom_resource(bucket)), **options
+    )["StackId"]  # answered, not an HTTP 500
+    described = _stack(cfn, stack_id)
+    assert described["StackStatus"] == status
+    reason = described["StackStatusReason"]
+    assert "Custom::KeelTestNoProvider" in reason and "no local provider" in reason
+    events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+    assert any(
+        e["ResourceStatus"] == "CREATE_FAILED" and "no local provider" in e.get("ResourceStatusReason", "")
+        for e in events
+    )
+    assert (bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]) is bucket_kept
+    if status != "DELETE_COMPLETE":
+        cfn.delete_stack(StackName=stack_id)
+        assert _stack(cfn, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]

@@ -81,3 +81,40 @@ def test_a_server_that_exits_reports_its_log(state_dir: Path) -> None:
         process.start(paths, account_id="123456789012", region="us-east-1", providers=["not-a-spec"])
     assert "exited" in str(raised.value)
     assert not paths.pid_file.exists()
+
+
+def test_fresh_keeps_the_endpoint_of_the_env_file(
+    state_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make local` twice (`keel local up --fresh`): shells that sourced local.env keep working."""
+    paths = process.StatePaths(state_dir)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    try:
+        assert main(["local", "up", "--no-deploy"]) == 0
+        first = process.status(paths)
+        assert first is not None
+        sourced = paths.env_file.read_text()
+        capsys.readouterr()
+
+        assert main(["local", "up", "--no-deploy", "--fresh"]) == 0
+        second = process.status(paths)
+        assert second is not None and second.pid != first.pid  # a new, empty local AWS ...
+        assert second.port == first.port  # ... on the same endpoint
+        env_text = paths.env_file.read_text()
+        assert f"AWS_ENDPOINT_URL={first.endpoint_url}" in env_text
+        assert env_text == sourced.replace(f"pid {first.pid}", f"pid {second.pid}")
+        assert "endpoint changed" not in capsys.readouterr().out
+
+        assert main(["local", "down"]) == 0
+        with socket.socket() as busy:  # the port is taken while the server is down: a new port, and a hint
+            busy.bind(("127.0.0.1", first.port))
+            busy.listen()
+            monkeypatch.setenv("AWS_ENDPOINT_URL", first.endpoint_url)
+            assert main(["local", "up", "--no-deploy"]) == 0
+        third = process.status(paths)
+        assert third is not None and third.port != first.port
+        out = capsys.readouterr().out
+        assert f"endpoint changed (port {first.port} → {third.port})" in out
+        assert f"source {paths.env_file}" in out
+    finally:
+        main(["local", "down"])

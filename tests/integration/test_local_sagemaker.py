@@ -107,3 +107,23 @@ def test_an_invalid_pipeline_definition_fails_the_stack(moto_server: Any) -> Non
     sagemaker = moto_server.client("sagemaker")
     assert sagemaker.list_model_package_groups(NameContains=prefix)["ModelPackageGroupSummaryList"] == []
     cfn.delete_stack(StackName=prefix)
+
+
+def test_update_model_package_keeps_fields_and_sets_last_modified(moto_server: Any) -> None:
+    sagemaker = moto_server.client("sagemaker")
+    group = f"keel-{uuid.uuid4().hex[:8]}-models"
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties={"keel:execution_id": "abc"},
+    )["ModelPackageArn"]
+    created = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert "LastModifiedBy" not in created
+
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    updated = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert updated["LastModifiedBy"] == created["CreatedBy"]  # as moto's own UpdateModelPackage sets it
+    assert updated["LastModifiedTime"] >= created["CreationTime"]
+    assert updated["ModelApprovalStatus"] == "Approved"
+    assert updated["CustomerMetadataProperties"] == {"keel:execution_id": "abc"}

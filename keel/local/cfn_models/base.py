@@ -7,6 +7,7 @@ create-only properties (a change replaces the resource, as in CloudFormation) an
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any, ClassVar, Self
 
@@ -148,9 +149,17 @@ def as_bool(value: Any, default: bool = False) -> bool:
     return bool(value)
 
 
+def _template_scalar(value: Any) -> str:
+    # YAML reads an unquoted `Version: 2012-10-17` as a date; CloudFormation keeps the text (moto's IAM
+    # models serialize it the same way).
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def as_json_text(document: Any) -> str:
     """Policy documents arrive as objects (or already as JSON text); services store JSON text."""
-    return document if isinstance(document, str) else json.dumps(document)
+    return document if isinstance(document, str) else json.dumps(document, default=_template_scalar)
 
 
 def tag_list(properties: Properties) -> list[dict[str, str]]:

@@ -5,22 +5,17 @@ Email subscriptions stay pending confirmation, as in SNS; the other protocols ar
 
 from __future__ import annotations
 
-import json
-from typing import Any, Self
+from typing import Self
 
 from moto.sns.models import SNSBackend, sns_backends
 from typing_extensions import override
 
-from keel.local.cfn_models.base import KeelModel, Properties, as_bool
+from keel.local.cfn_models.base import KeelModel, Properties, as_bool, as_json_text
 from keel.local.cfn_models.registry import register
 from keel.local.extensions import Extension
 
 ATTRIBUTES = ("DeliveryPolicy", "FilterPolicyScope", "FilterPolicy", "RedrivePolicy", "SubscriptionRoleArn")
 CONFIRMED_BY_RECIPIENT = ("email", "email-json")
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 class Subscription(KeelModel):
@@ -50,7 +45,7 @@ class Subscription(KeelModel):
         # The scope goes first: moto validates the filter policy against it.
         for name in ATTRIBUTES:
             if name in properties:
-                backend.set_subscription_attributes(self.physical_id, name, _text(properties[name]))
+                backend.set_subscription_attributes(self.physical_id, name, as_json_text(properties[name]))
             elif name in self.properties:
                 backend.set_subscription_attributes(self.physical_id, name, "")
         # moto tests the value's truth, so "false" would mean raw: keep its own False for off.

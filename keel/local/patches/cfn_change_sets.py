@@ -16,7 +16,6 @@ What moto got wrong, each fixed here:
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from moto.cloudformation.exceptions import AlreadyExistsException, CloudFormationError, ValidationError
@@ -26,10 +25,10 @@ from moto.cloudformation.utils import generate_changeset_id, generate_stack_id, 
 from moto.core.responses import ActionResult, EmptyResult
 
 from keel.local.extensions import Extension
+from keel.local.patches.cfn_create_stack import create_resources, fail
 from keel.local.patches.cfn_exports import importers, refresh_exports, stack_exports
 from keel.local.patches.cfn_lazy_resources import forget_definitions
 
-LOG = logging.getLogger("keel.local")
 NO_CHANGES = (
     "The submitted information didn't contain changes. Submit different information to create a change set."
 )
@@ -167,14 +166,6 @@ def list_change_sets(self: CloudFormationBackend, stack_name: str | None = None)
     return [cs for cs in self.change_sets.values() if stack is None or cs.stack_id == stack.stack_id]
 
 
-def _fail(stack: Stack, resource_status: str, stack_status: str, error: Exception) -> None:
-    LOG.warning("stack %s: %s: %s", stack.name, resource_status, error)
-    stack._add_stack_event(resource_status, resource_status_reason=str(error))
-    stack.status = stack_status
-    stack.status_reason = str(error)  # type: ignore[attr-defined] # serialized as StackStatusReason
-    stack._add_stack_event(stack_status)
-
-
 def _execute_create(backend: CloudFormationBackend, stack: Stack, change_set: ChangeSet) -> None:
     stack.template = change_set.template
     stack._parse_template()
@@ -186,19 +177,11 @@ def _execute_create(backend: CloudFormationBackend, stack: Stack, change_set: Ch
     try:
         stack.resource_map = stack._create_resource_map()
         stack.output_map = stack._create_output_map()
-        stack.create_resources()
-        refresh_exports(backend, stack)
-    except Exception as error:
-        _fail(stack, "CREATE_FAILED", "ROLLBACK_IN_PROGRESS", error)
-        try:  # roll back what was created, as CloudFormation does
-            stack.resource_map.delete()
-        except Exception as rollback_error:
-            stack.status = "ROLLBACK_FAILED"
-            stack._add_stack_event("ROLLBACK_FAILED", resource_status_reason=str(rollback_error))
-            return
+    except Exception as error:  # nothing was created yet: nothing to roll back
+        fail(stack, "CREATE_FAILED", "ROLLBACK_COMPLETE", error)
         forget_definitions(stack)
-        stack.status = "ROLLBACK_COMPLETE"
-        stack._add_stack_event("ROLLBACK_COMPLETE")
+        return
+    create_resources(backend, stack)
 
 
 def _check_removed_exports(backend: CloudFormationBackend, stack: Stack, template: dict[str, Any]) -> None:
@@ -228,7 +211,7 @@ def _execute_update(backend: CloudFormationBackend, stack: Stack, change_set: Ch
             stack.status_reason = None
         refresh_exports(backend, stack)
     except Exception as error:
-        _fail(stack, "UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", error)
+        fail(stack, "UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", error)
 
 
 def execute_change_set(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import ModelPackage, SageMakerModelBackend
 
@@ -69,7 +68,7 @@ def update_model_package(
         package.remove_customer_metadata_property(customer_metadata_properties_to_remove)
     if additional_inference_specifications_to_add:
         package.add_additional_inference_specifications(additional_inference_specifications_to_add)
-    package.last_modified_time = utcnow()
+    package.modifications_done()  # LastModifiedTime and LastModifiedBy, as moto's own update sets them
     _emit(package)
     return str(package.arn)
 
@@ -92,7 +91,8 @@ EXTENSION = Extension(
     name="sagemaker-model-packages",
     kind="fix",
     what="UpdateModelPackage changes only the fields it is given (CustomerMetadataProperties merged, "
-    "approval status and description kept when absent); CreateModelPackage and UpdateModelPackage send "
+    "approval status and description kept when absent) and sets LastModifiedTime/LastModifiedBy; "
+    "CreateModelPackage and UpdateModelPackage send "
     f"`{DETAIL_TYPE}` to the default bus",
     why="moto replaced the metadata and approval status with None when a request did not name them, and "
     "sent no events: the policy gate and the deployer were never told of a new or approved version",

@@ -89,3 +89,32 @@ def test_state_directory_can_be_overridden(monkeypatch: pytest.MonkeyPatch, tmp_
     assert process.default_paths().pid_file == tmp_path / "local.pid"
     monkeypatch.delenv(process.STATE_DIR_ENV)
     assert process.default_paths().root == process.DEFAULT_STATE_DIR
+
+
+def test_the_last_port_survives_stop(paths: process.StatePaths) -> None:
+    assert process.last_port(paths) is None
+    paths.port_file.write_text("4566\n")
+    _record(paths, _dead_pid())
+    process.stop(paths)
+    assert not paths.info_file.exists()
+    assert process.last_port(paths) == 4566  # the next server takes it again when it is free
+
+
+@pytest.mark.parametrize("content", ["", "x", "0", "70000"])
+def test_an_unreadable_port_file_means_no_last_port(paths: process.StatePaths, content: str) -> None:
+    paths.port_file.write_text(content)
+    assert process.last_port(paths) is None
+
+
+def test_endpoint_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from keel.commands.local import endpoint_notice
+
+    server = process.ServerInfo(1, "127.0.0.1", 4567, "123456789012", "us-east-1", "log")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    assert endpoint_notice(None, server, ".keel/local.env") is None
+    assert endpoint_notice(4567, server, ".keel/local.env") is None
+    assert "4566 → 4567" in str(endpoint_notice(4566, server, ".keel/local.env"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:4000")
+    assert "source .keel/local.env" in str(endpoint_notice(4567, server, ".keel/local.env"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://s3.example.com")  # not ours: no opinion
+    assert endpoint_notice(4567, server, ".keel/local.env") is None
