@@ -52,6 +52,7 @@ EXTENSION_MODULES: tuple[str, ...] = (
     "keel.local.patches.sagemaker_pipeline_executions",
     "keel.local.patches.sagemaker_model_packages",
     "keel.local.patches.macie_classification_jobs",
+    "keel.local.patches.unimplemented_actions",
 )
 
 

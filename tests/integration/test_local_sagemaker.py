@@ -127,3 +127,29 @@ def test_update_model_package_keeps_fields_and_sets_last_modified(moto_server: A
     assert updated["LastModifiedTime"] >= created["CreationTime"]
     assert updated["ModelApprovalStatus"] == "Approved"
     assert updated["CustomerMetadataProperties"] == {"keel:execution_id": "abc"}
+
+
+def test_an_unimplemented_action_says_so_once_instead_of_a_retried_500(moto_server: Any) -> None:
+    """moto lacks SageMaker's lineage APIs: the local AWS answers 501 NotImplemented naming the action, which
+    botocore's retry modes do not retry (a 500 was retried five times, then read as InternalFailure)."""
+    import boto3
+    from botocore.config import Config
+
+    sagemaker = boto3.client(
+        "sagemaker",
+        endpoint_url=moto_server.endpoint_url,
+        region_name=moto_server.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"mode": "standard", "max_attempts": 5}),
+    )
+    with pytest.raises(ClientError) as raised:
+        sagemaker.add_association(
+            SourceArn=f"arn:aws:sagemaker:{moto_server.region}:{moto_server.account_id}:artifact/a",
+            DestinationArn=f"arn:aws:sagemaker:{moto_server.region}:{moto_server.account_id}:context/c",
+        )
+    error = raised.value.response
+    assert error["Error"]["Code"] == "NotImplemented"
+    assert "AddAssociation" in error["Error"]["Message"] or "add_association" in error["Error"]["Message"]
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert error["ResponseMetadata"]["RetryAttempts"] == 0
