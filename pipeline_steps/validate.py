@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--result-format",
         choices=RESULT_FORMATS,
         default="SUMMARY",
-        help="Great Expectations result format of validation_result.json",
+        help="Great Expectations result format of the failing expectations in validation_result.json "
+        "(passing ones are recorded BOOLEAN_ONLY)",
     )
     parser.add_argument(
         "--report-only",

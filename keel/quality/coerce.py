@@ -23,7 +23,8 @@ def coerce_frame(frame: pd.DataFrame, contract: DatasetContract) -> pd.DataFrame
         name: coerce_column(values, contract.column_map[name].type) if name in contract.column_map else values
         for name, values in frame.items()
     }
-    return pd.DataFrame(columns, index=frame.index)
+    # No copy: the coerced columns are new Series or the caller's own (copy-on-write keeps them apart).
+    return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
 def coerce_column(values: pd.Series, column_type: ColumnType) -> pd.Series:
