@@ -25,6 +25,8 @@ PROCESSING_OUTPUT = "/opt/ml/processing/output"
 RESOURCE_CONFIG = "/opt/ml/config/resourceconfig.json"  # processing jobs: current_host and hosts
 HYPERPARAMETERS_JSON = "/opt/ml/input/config/hyperparameters.json"  # training jobs
 FAILURE_FILE = "/opt/ml/output/failure"  # training jobs: the failure description SageMaker reports
+MESSAGE_FILE = "/opt/ml/output/message"  # processing jobs: SageMaker reports its first KB as ExitMessage
+MESSAGE_LIMIT = 1024
 
 # Training-job environment (set by SageMaker / the training toolkit) and their documented defaults.
 SM_CHANNEL_TRAIN = ("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")
@@ -128,6 +130,21 @@ def write_failure(message: str, environ: Mapping[str, str] | None = None) -> Pat
     if not path.parent.is_dir():
         return None
     path.write_text(message + "\n", encoding="utf-8")
+    return path
+
+
+def write_exit_message(message: str, environ: Mapping[str, str] | None = None) -> Path | None:
+    """A processing job's exit message (DescribeProcessingJob ExitMessage: its first KB), so that a failed
+    job says why in the service and not only in its logs. Longer messages are cut with a pointer to the full
+    text; written only inside a container, like `write_failure`."""
+    path = container_path(MESSAGE_FILE, environ)
+    if not path.parent.is_dir():
+        return None
+    encoded = message.encode("utf-8")
+    if len(encoded) > MESSAGE_LIMIT:
+        tail = " … (the full list is in the step's summary.json)".encode()
+        encoded = encoded[: MESSAGE_LIMIT - len(tail)].decode("utf-8", "ignore").encode() + tail
+    path.write_bytes(encoded)
     return path
 
 

@@ -29,6 +29,7 @@ from pipeline_steps.container import (
     processing_hosts,
     processing_input,
     processing_output,
+    write_exit_message,
 )
 
 RESULT_FORMATS = ("BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE")
@@ -74,7 +75,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = run_combine(args.input, args.output, contract) if args.combine else run_shard(args, contract)
     print(render_text(summary), end="")
     log.info("validation %s", "passed" if summary.success else "failed")
-    return EXIT_OK if summary.success or args.report_only else EXIT_FAILED
+    if summary.success or args.report_only:
+        return EXIT_OK
+    write_exit_message(exit_message(summary))
+    return EXIT_FAILED
+
+
+def exit_message(summary: ValidationSummary) -> str:
+    """Why the job failed, most telling first: each failing expectation as column, finding, expectation."""
+    failed = summary.evaluated_expectations - summary.successful_expectations
+    parts = [
+        f"validation failed: {failed} of {summary.evaluated_expectations} expectation(s) failed, "
+        f"{summary.quarantined_rows} row(s) quarantined"
+    ]
+    parts += [f"{f.column or '(table)'}: {f.message} (expected {f.expected})" for f in summary.failures]
+    parts += [f"error: {e}" for e in summary.errors]
+    return "; ".join(parts)
 
 
 def run_shard(args: argparse.Namespace, contract: DatasetContract) -> ValidationSummary:

@@ -115,6 +115,7 @@ def run_processing(step: str, arguments: dict[str, Any], *, s3: Any, workdir: Pa
             ]
         for item in arguments.get("ProcessingOutputConfig", {}).get("Outputs", []):
             _in_root(root, item["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
+        _in_root(root, "/opt/ml/output").mkdir(parents=True, exist_ok=True)  # for the exit message
         config_path = _in_root(root, "/opt/ml/config/resourceconfig.json")
         config_path.parent.mkdir(parents=True, exist_ok=True)
         config_path.write_text(json.dumps({"current_host": host, "hosts": hosts}), encoding="utf-8")

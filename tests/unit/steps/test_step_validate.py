@@ -328,3 +328,34 @@ def test_runs_on_defaults_below_the_container_root_as_a_shard(
     summary = json.loads((tmp_path / "opt/ml/processing/output/validation/algo-2/summary.json").read_text())
     assert summary["shard"] == "algo-2" and summary["success"] is True  # 30 rows: fine for one shard
     assert (tmp_path / "opt/ml/processing/output/quarantine/algo-2/quarantine.csv").is_file()
+
+
+def test_a_failed_validation_says_why_in_the_jobs_exit_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside a container the failing job writes /opt/ml/output/message (SageMaker's ExitMessage, first KB):
+    every failing expectation with its column, finding and expectation, cut with a pointer when too long."""
+    root = tmp_path / "container"
+    (root / "opt/ml/output").mkdir(parents=True)
+    monkeypatch.setenv("KEEL_CONTAINER_ROOT", str(root))
+    frame = wine_rows(n=120)
+    for _, damage, _, _ in ROW_CASES:
+        frame = damage(frame)
+    code, summary, _ = run(tmp_path, write_csv(tmp_path / "in" / "data.csv", frame))
+    assert code == 1
+    message = (root / "opt/ml/output/message").read_text(encoding="utf-8")
+    assert message.startswith("validation failed: ") and len(message.encode()) <= 1024
+    first = summary["failures"][0]
+    assert f"{first['column']}: {first['message']} (expected {first['expected']})" in message
+    full = validate.exit_message(validate.read_summary(next((tmp_path / "out").rglob("summary.json"))))
+    assert message == full or message.endswith("(the full list is in the step's summary.json)")
+
+
+def test_a_passing_or_report_only_run_writes_no_exit_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "container"
+    (root / "opt/ml/output").mkdir(parents=True)
+    monkeypatch.setenv("KEEL_CONTAINER_ROOT", str(root))
+    code, _, _ = run(tmp_path, write_csv(tmp_path / "in" / "data.csv", wine_rows(n=120)))
+    assert code == 0 and not (root / "opt/ml/output/message").exists()
