@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     CredentialRetrievalError,
@@ -26,7 +25,10 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from keel.config import PROJECT_ROOT, EnvironmentConfig
+from keel.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:  # CDK-side config: annotations only (the policy gate's Lambda imports this module)
+    from keel.config import EnvironmentConfig
 
 LOCAL_STATE = PROJECT_ROOT / ".keel" / "local.json"
 LOCAL_ENVIRONMENT = "local"
@@ -74,7 +76,19 @@ def client(config: EnvironmentConfig, service: str, *, endpoint_url: str | None 
 # Standard mode retries throttling (Throttling*, RequestLimitExceeded, TooManyRequests, SlowDown…), HTTP 5xx
 # and timeouts with jittered exponential back-off. Only clients whose calls are reads or conditional writes
 # use it: a retried write must not do its work twice.
-RETRYING = Config(retries={"mode": "standard", "max_attempts": 5})
+# Built on first use (PEP 562): botocore.config costs ~0.1 s at import, paid by every Lambda cold start that
+# only needs `error_kind`.
+_RETRIES = {"mode": "standard", "max_attempts": 5}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RETRYING":
+        from botocore.config import Config
+
+        value = globals()["RETRYING"] = Config(retries=dict(_RETRIES))
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _THROTTLED = {
     "Throttling",

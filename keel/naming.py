@@ -8,8 +8,10 @@ local runner, the CLI and the Lambdas find them from the config alone.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from keel.config import EnvironmentConfig
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from keel.config import EnvironmentConfig
 
 
 class BucketPurpose(StrEnum):

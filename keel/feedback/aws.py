@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from keel.feedback.ports import StartedExecution, StartRequest, StoredObject
 
+
 # Few SDK retries: a throttled call fails the invocation quickly and the event source retries it, which is
 # visible (metrics, DLQ) rather than hidden inside one long invocation.
-CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
+@cache
+def client_config() -> Any:
+    # Built with the first client: botocore.config pulls in most of botocore (~0.1 s) at a handler's import.
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
 
 
 class ObjectTooLargeError(ValueError):
@@ -22,7 +28,7 @@ class ObjectTooLargeError(ValueError):
 
 def client(session: Any, service: str) -> Any:
     """A client of `service`; AWS_ENDPOINT_URL (the local server) is honoured by boto3 itself."""
-    return session.client(service, config=CLIENT_CONFIG)
+    return session.client(service, config=client_config())
 
 
 class SageMakerPipelineStarter:

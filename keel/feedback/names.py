@@ -7,9 +7,12 @@ performance trigger matches them by `keel.naming.alarm_prefix`.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from keel.config import EnvironmentConfig
 from keel.naming import AlarmKind, StackConcern, alarm_name, alarm_prefix, lambda_function_name, stack_name
+
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from keel.config import EnvironmentConfig
 
 # Alarm families whose ALARM state starts a retraining.
 RETRAIN_ALARM_KINDS = (AlarmKind.DRIFT, AlarmKind.MODEL_QUALITY)

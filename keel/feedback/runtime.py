@@ -11,11 +11,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-from keel.contract import load_contract
 from keel.feedback.aws import (
     CloudWatchMetricPublisher,
     GluePartitionRegistrar,
@@ -23,32 +20,34 @@ from keel.feedback.aws import (
     SageMakerPipelineStarter,
     client,
 )
-from keel.feedback.corrections import feedback_contract
-from keel.feedback.data_trigger import DataTrigger
-from keel.feedback.feedback_ingest import FeedbackIngest
-from keel.feedback.idempotency import Idempotency
-from keel.feedback.launch import Launcher
-from keel.feedback.merge import S3CapturedInputs
-from keel.feedback.performance_trigger import PerformanceTrigger
 from keel.feedback.ports import (
     CapturedInputs,
     Clock,
     MetricPublisher,
     MetricSink,
-    NoCapturedInputs,
     ObjectStore,
     PartitionRegistrar,
     PipelineStarter,
 )
-from keel.feedback.quarantine import Quarantine
-from keel.feedback.settings import (
-    DataTriggerSettings,
-    FeedbackIngestSettings,
-    PerformanceTriggerSettings,
-    StreamIngestSettings,
-)
-from keel.feedback.state import StateStore
-from keel.feedback.stream_ingest import StreamIngest
+
+# Each builder imports its own loop's machinery, so a handler loads only its loop (not the Kinesis batch
+# parsing of the stream, the corrections of the human loop, ...), and only when its runtime is built.
+if TYPE_CHECKING:
+    from keel.feedback.data_trigger import DataTrigger
+    from keel.feedback.feedback_ingest import FeedbackIngest
+    from keel.feedback.idempotency import Idempotency
+    from keel.feedback.launch import Launcher
+    from keel.feedback.performance_trigger import PerformanceTrigger
+    from keel.feedback.settings import (
+        DataTriggerSettings,
+        FeedbackIngestSettings,
+        PerformanceTriggerSettings,
+        StreamIngestSettings,
+    )
+    from keel.feedback.state import StateStore
+    from keel.feedback.stream_ingest import StreamIngest
+
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -83,19 +82,26 @@ class Adapters:
 
 
 def _idempotency(settings: Any, adapters: Adapters) -> Idempotency:
-    return Idempotency(
-        lambda: DynamoDBPersistenceLayer(
-            table_name=settings.idempotency_table, boto3_client=adapters.dynamodb
-        ),
-        ttl_seconds=settings.idempotency_ttl_seconds,
-    )
+    from keel.feedback.idempotency import Idempotency
+
+    def persistence() -> Any:
+        # Powertools' DynamoDB layer imports boto3: loaded with the layer, when the first event is handled.
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        return DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=adapters.dynamodb)
+
+    return Idempotency(persistence, ttl_seconds=settings.idempotency_ttl_seconds)
 
 
 def _state(settings: Any, adapters: Adapters) -> StateStore:
+    from keel.feedback.state import StateStore
+
     return StateStore(adapters.dynamodb, settings.state_table, clock=lambda: adapters.clock().timestamp())
 
 
 def _launcher(settings: Any, adapters: Adapters, state: StateStore) -> Launcher:
+    from keel.feedback.launch import Launcher
+
     return Launcher(
         environment=settings.env,
         contract=settings.contract,
@@ -109,6 +115,10 @@ def _launcher(settings: Any, adapters: Adapters, state: StateStore) -> Launcher:
 
 
 def build_data_trigger(settings: DataTriggerSettings, adapters: Adapters, metrics: MetricSink) -> DataTrigger:
+    from keel.contract import load_contract
+    from keel.feedback.data_trigger import DataTrigger
+    from keel.feedback.quarantine import Quarantine
+
     state = _state(settings, adapters)
     return DataTrigger(
         settings=settings,
@@ -125,6 +135,10 @@ def build_data_trigger(settings: DataTriggerSettings, adapters: Adapters, metric
 def build_stream_ingest(
     settings: StreamIngestSettings, adapters: Adapters, metrics: MetricSink, logger: Any = None
 ) -> StreamIngest:
+    from keel.contract import load_contract
+    from keel.feedback.quarantine import Quarantine
+    from keel.feedback.stream_ingest import StreamIngest
+
     state = _state(settings, adapters)
     return StreamIngest(
         settings=settings,
@@ -144,6 +158,10 @@ def build_stream_ingest(
 def build_performance_trigger(
     settings: PerformanceTriggerSettings, adapters: Adapters, metrics: MetricSink
 ) -> PerformanceTrigger:
+    from keel.contract import load_contract
+    from keel.feedback.performance_trigger import PerformanceTrigger
+    from keel.feedback.quarantine import Quarantine
+
     state = _state(settings, adapters)
     return PerformanceTrigger(
         settings=settings,
@@ -164,6 +182,13 @@ def build_feedback_ingest(
     logger: Any = None,
     captured: CapturedInputs | None = None,
 ) -> FeedbackIngest:
+    from keel.contract import load_contract
+    from keel.feedback.corrections import feedback_contract
+    from keel.feedback.feedback_ingest import FeedbackIngest
+    from keel.feedback.merge import S3CapturedInputs
+    from keel.feedback.ports import NoCapturedInputs
+    from keel.feedback.quarantine import Quarantine
+
     dataset = load_contract(settings.contract)
     if captured is None:
         captured = (
@@ -208,19 +233,19 @@ class LocalContext:
         return self.timeout_seconds * 1000
 
 
-class Lazy:
+class Lazy(Generic[T]):
     """A value built on first use (a handler's runtime, from the environment of its container)."""
 
-    def __init__(self, factory: Callable[[], Any]) -> None:
+    def __init__(self, factory: Callable[[], T]) -> None:
         self._factory = factory
-        self._value: Any = None
+        self._value: T | None = None
 
-    def get(self) -> Any:
+    def get(self) -> T:
         if self._value is None:
             self._value = self._factory()
         return self._value
 
-    def set(self, value: Any) -> None:
+    def set(self, value: T | None) -> None:
         """Replace the value (tests, local runner); None rebuilds it from the environment on next use."""
         self._value = value
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from keel.config import EnvironmentConfig
 from keel.feedback.names import (
     FeedbackFunction,
     idempotency_table_name,
@@ -29,6 +28,9 @@ from keel.naming import (
     pipeline_name,
 )
 from keel.serving.names import endpoint_capture_uri
+
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from keel.config import EnvironmentConfig
 
 ENV_PREFIX = "KEEL_"
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from keel.config import EnvironmentConfig
 from keel.naming import (
     MACIE_BUCKETS,
     BucketPurpose,
@@ -28,6 +27,9 @@ from keel.naming import (
     pipeline_name,
     stack_name,
 )
+
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from keel.config import EnvironmentConfig
 
 ENV_PREFIX = "KEEL_GOV_"
 # Buckets the training inputs may come from (the gate reads their versions back).

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from keel.config import PROJECT_ROOT
+from keel.paths import PROJECT_ROOT
 
 SCHEMA_VERSION = 1
 LINEAGE_PREFIX = "lineage/executions/"

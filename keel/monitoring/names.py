@@ -8,10 +8,13 @@ alarm carry those kinds; everything else (endpoint, pipeline, Lambda, data-quali
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from keel.config import EnvironmentConfig
 from keel.feedback.names import FEEDBACK_ACCURACY_METRIC, feedback_accuracy_alarm_name
 from keel.naming import AlarmKind, alarm_name
+
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from keel.config import EnvironmentConfig
 
 
 class Metric(StrEnum):

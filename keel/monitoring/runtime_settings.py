@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from keel.config import EnvironmentConfig
 from keel.monitoring.settings import MonitoringSettings, monitoring_settings
 from keel.naming import (
     AlarmKind,
@@ -25,6 +24,9 @@ from keel.naming import (
 )
 from keel.serving.model_package import baseline_prefix
 from keel.serving.names import drift_job_prefix, endpoint_capture_uri
+
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from keel.config import EnvironmentConfig
 
 ENVIRONMENT_VARIABLE = "KEEL_MONITORING_SETTINGS"
 KMS_KEY_VARIABLE = "KEEL_ARTIFACTS_KEY_ARN"  # a CloudFormation token at synth time: its own variable

@@ -8,9 +8,12 @@ are the operational ones the config does not have yet. Candidates for `keel.conf
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from keel.config import EnvironmentConfig
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from keel.config import EnvironmentConfig
 
 
 class MonitoringSettings(BaseModel):

@@ -8,12 +8,14 @@ baseline it was trained against.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from keel.config import EnvironmentConfig
 from keel.naming import BucketPurpose, bucket_name, pipeline_name
+
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from keel.config import EnvironmentConfig
 
 APPROVAL_DETAIL_TYPE = "SageMaker Model Package State Change"
 APPROVED = "Approved"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from keel.config import EnvironmentConfig
+from typing import TYPE_CHECKING
+
 from keel.naming import BucketPurpose, bucket_name, endpoint_name
+
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from keel.config import EnvironmentConfig
 
 # One production variant, always this name: blue/green deployments require the new endpoint config to keep
 # the variant name, and the endpoint alarms watch (EndpointName, VariantName).

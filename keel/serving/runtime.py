@@ -8,12 +8,11 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Self
+from functools import cache
+from typing import TYPE_CHECKING, Any, Self
 
-from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
-from keel.config import EnvironmentConfig
 from keel.monitoring.names import rollback_alarm_names
 from keel.naming import BucketPurpose, bucket_name, endpoint_name, model_package_group_name, partition
 from keel.serving.deploy import CloudWatchAlarmStates, Deployer, DeployerConfig
@@ -24,11 +23,32 @@ from keel.serving.records import S3DeploymentStore
 from keel.serving.requests import ServingTargets
 from keel.serving.settings import ServingSettings, serving_settings
 
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from botocore.config import Config
+
+    from keel.config import EnvironmentConfig
+
 ENVIRONMENT_VARIABLE = "KEEL_DEPLOYER_SETTINGS"
+
+
 # The deployer's clients: throttles and 5xx answers retried with backoff (standard mode), then raised, so the
 # event is retried by Lambda and finally kept in the dead-letter queue. Repeats are safe: see
 # SageMakerEndpointService._already_requested; resource names are unique per deployment.
-RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 5})
+@cache
+def retries() -> Config:
+    """The deployer's client config: standard-mode retries."""
+    # Built with the clients: botocore.config pulls in most of botocore (~0.1 s) at the handler's import.
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "total_max_attempts": 5})
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RETRIES":  # the former constant, for existing callers
+        return retries()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 KMS_KEY_VARIABLE = "KEEL_ARTIFACTS_KEY_ARN"
 
 

@@ -8,11 +8,13 @@ candidates for `keel.config.EnvironmentConfig` (as a `serving:` section in cdk.j
 from __future__ import annotations
 
 import re
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from keel.config import EnvironmentConfig
+if TYPE_CHECKING:  # CDK-side config: annotations only, so no Lambda imports it
+    from keel.config import EnvironmentConfig
+
 
 EndpointType = Literal["instance", "serverless"]
 TrafficShifting = Literal["canary", "linear", "all_at_once"]

@@ -7,18 +7,23 @@ and finally keep it in the dead-letter queue.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 from keel.feedback.names import ENVIRONMENT_DIMENSION
 from keel.feedback.runtime import Adapters, Lazy, PowertoolsMetricSink, build_data_trigger
 from keel.feedback.settings import DataTriggerSettings
+from keel.tracing import lambda_tracer
+
+if TYPE_CHECKING:
+    from keel.feedback.data_trigger import DataTrigger
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
-runtime = Lazy(
+# Built on the first event: the loop's machinery and its AWS clients load with it (keel.feedback.runtime).
+runtime: Lazy[DataTrigger] = Lazy(
     lambda: build_data_trigger(
         DataTriggerSettings.from_environ(), Adapters.from_session(), PowertoolsMetricSink(metrics)
     )

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 
 from keel.monitoring.aws_errors import CLIENT_CONFIG
 from keel.monitoring.publisher import Publisher, build_publisher
 from keel.monitoring.runtime_settings import PublisherSettings
+from keel.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 _publisher: list[Publisher] = []
 
 
 def publisher() -> Publisher:
     if not _publisher:
+        import boto3  # with the clients, on the first event (the runtime provides it)
+
         _publisher.append(
             build_publisher(
                 PublisherSettings.from_environ(),

@@ -7,18 +7,23 @@ EventBridge/Lambda retry them and finally keep them in the dead-letter queue.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 from keel.feedback.names import ENVIRONMENT_DIMENSION
 from keel.feedback.runtime import Adapters, Lazy, PowertoolsMetricSink, build_feedback_ingest
 from keel.feedback.settings import FeedbackIngestSettings
+from keel.tracing import lambda_tracer
+
+if TYPE_CHECKING:
+    from keel.feedback.feedback_ingest import FeedbackIngest
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
-runtime = Lazy(
+# Built on the first event: the loop's machinery and its AWS clients load with it (keel.feedback.runtime).
+runtime: Lazy[FeedbackIngest] = Lazy(
     lambda: build_feedback_ingest(
         FeedbackIngestSettings.from_environ(), Adapters.from_session(), PowertoolsMetricSink(metrics), logger
     )

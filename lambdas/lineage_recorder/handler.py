@@ -13,20 +13,20 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from keel.eventbridge import EventBridgeEvent
 from keel.gate.settings import GovernanceSettings
 from keel.lineage.assemble import DeployedCode, RecordSources
 from keel.lineage.record import ContractRef
 from keel.lineage.recorder import LineageRecorder
+from keel.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
 
 # What the deployment knows of its own code and contract (stacks/governance/stack.py sets them at synth).
@@ -49,7 +49,7 @@ class ExecutionStatusDetail(BaseModel):
     current_status: str = Field(alias="currentPipelineExecutionStatus")
 
 
-class ExecutionStatusChange(EventBridgeModel):
+class ExecutionStatusChange(EventBridgeEvent):
     detail: ExecutionStatusDetail
 
 
@@ -106,7 +106,7 @@ def recorder() -> LineageRecorder:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001 - Lambda's signature
-    parsed = parse(event=event, model=ExecutionStatusChange)
+    parsed = ExecutionStatusChange.model_validate(event)
     logger.append_keys(execution_arn=parsed.detail.pipeline_execution_arn, event_id=parsed.id)
     result = recorder().record(parsed.detail.pipeline_execution_arn)
     metrics.add_dimension(name="ExecutionStatus", value=str(result["execution_status"]))

@@ -6,25 +6,27 @@ Thin: parse the event (Powertools parser), run `keel.quarantine.quarantine.handl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from keel.eventbridge import EventBridgeEvent
 from keel.gate.notify import SnsNotifier
-from keel.gate.once import OncePerEvent, once_per_event
 from keel.gate.settings import GovernanceSettings
 from keel.quarantine.quarantine import MacieFinding, QuarantineDeps, handle_event
+from keel.tracing import lambda_tracer
+
+if TYPE_CHECKING:
+    from keel.gate.once import OncePerEvent
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
 
 
-class MacieFindingEvent(EventBridgeModel):
+class MacieFindingEvent(EventBridgeEvent):
     detail: MacieFinding
 
 
@@ -32,6 +34,9 @@ def build_runtime(
     environ: dict[str, str] | None = None, session: Any | None = None
 ) -> OncePerEvent[QuarantineDeps]:
     import boto3
+
+    # Powertools' idempotency (DynamoDB layer) imports boto3: both load with the runtime, on the first event.
+    from keel.gate.once import once_per_event
 
     settings = GovernanceSettings.from_environ(environ)
     session = session or boto3.session.Session(region_name=settings.region)
@@ -65,7 +70,7 @@ def runtime() -> OncePerEvent[QuarantineDeps]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     quarantine = runtime()
     quarantine.idempotency.register_lambda_context(context)
-    parsed = parse(event=event, model=MacieFindingEvent)
+    parsed = MacieFindingEvent.model_validate(event)
     logger.append_keys(finding_id=parsed.detail.id, event_id=parsed.id)
     result = quarantine.run(event=event)
     metrics.add_dimension(name="Action", value=str(result.get("action")))

@@ -10,26 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 
 from keel.serving.deploy import Deployer
-from keel.serving.runtime import RETRIES, DeployerSettings, build_deployer
+from keel.serving.runtime import DeployerSettings, build_deployer, retries
+from keel.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 _deployer: list[Deployer] = []
 
 
 def deployer() -> Deployer:
     if not _deployer:
+        import boto3  # with the clients, on the first event (the runtime provides it)
+
         _deployer.append(
             build_deployer(
                 DeployerSettings.from_environ(),
-                sagemaker=boto3.client("sagemaker", config=RETRIES),
-                s3=boto3.client("s3", config=RETRIES),
-                cloudwatch=boto3.client("cloudwatch", config=RETRIES),
-                autoscaling=boto3.client("application-autoscaling", config=RETRIES),
+                sagemaker=boto3.client("sagemaker", config=retries()),
+                s3=boto3.client("s3", config=retries()),
+                cloudwatch=boto3.client("cloudwatch", config=retries()),
+                autoscaling=boto3.client("application-autoscaling", config=retries()),
             )
         )
     return _deployer[0]

@@ -6,18 +6,23 @@ schedule. Failures raise, so EventBridge/Lambda retry the event and finally keep
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 from keel.feedback.names import ENVIRONMENT_DIMENSION
 from keel.feedback.runtime import Adapters, Lazy, PowertoolsMetricSink, build_performance_trigger
 from keel.feedback.settings import PerformanceTriggerSettings
+from keel.tracing import lambda_tracer
+
+if TYPE_CHECKING:
+    from keel.feedback.performance_trigger import PerformanceTrigger
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
-runtime = Lazy(
+# Built on the first event: the loop's machinery and its AWS clients load with it (keel.feedback.runtime).
+runtime: Lazy[PerformanceTrigger] = Lazy(
     lambda: build_performance_trigger(
         PerformanceTriggerSettings.from_environ(), Adapters.from_session(), PowertoolsMetricSink(metrics)
     )

@@ -10,23 +10,25 @@ queue.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from keel.eventbridge import EventBridgeEvent
 from keel.gate.decide import GateDeps, handle_event
 from keel.gate.model import Actor
-from keel.gate.once import OncePerEvent, once_per_event
 from keel.gate.runtime import gate_deps
 from keel.gate.settings import GovernanceSettings
+from keel.tracing import lambda_tracer
+
+if TYPE_CHECKING:
+    from keel.gate.once import OncePerEvent
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
 
 
@@ -40,7 +42,7 @@ class ModelPackageDetail(BaseModel):
     model_approval_status: str | None = Field(default=None, alias="ModelApprovalStatus")
 
 
-class ModelPackageStateChange(EventBridgeModel):
+class ModelPackageStateChange(EventBridgeEvent):
     detail: ModelPackageDetail
 
 
@@ -50,6 +52,9 @@ def build_runtime(
     """Settings from the environment, AWS clients from the session; `overrides` replace gate_deps() parts
     (the local runner passes `findings=` and `approvals=` since moto lacks Macie and CloudTrail lookups)."""
     import boto3
+
+    # Powertools' idempotency (DynamoDB layer) imports boto3: both load with the runtime, on the first event.
+    from keel.gate.once import once_per_event
 
     settings = GovernanceSettings.from_environ(environ)
     session = session or boto3.session.Session(region_name=settings.region)
@@ -78,7 +83,7 @@ def runtime() -> OncePerEvent[GateDeps]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     gate = runtime()
     gate.idempotency.register_lambda_context(context)
-    parsed = parse(event=event, model=ModelPackageStateChange)
+    parsed = ModelPackageStateChange.model_validate(event)
     gate.deps.actor = Actor(kind="policy-gate", identity=context.invoked_function_arn, source="lambda")
     logger.append_keys(model_package_arn=parsed.detail.model_package_arn, event_id=parsed.id)
     outcome = gate.run(event=event)

@@ -8,18 +8,23 @@ Returns `batchItemFailures` (every record from the first one not processed); an 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 from keel.feedback.names import ENVIRONMENT_DIMENSION
 from keel.feedback.runtime import Adapters, Lazy, PowertoolsMetricSink, build_stream_ingest
 from keel.feedback.settings import StreamIngestSettings
+from keel.tracing import lambda_tracer
+
+if TYPE_CHECKING:
+    from keel.feedback.stream_ingest import StreamIngest
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
-runtime = Lazy(
+# Built on the first event: the loop's machinery and its AWS clients load with it (keel.feedback.runtime).
+runtime: Lazy[StreamIngest] = Lazy(
     lambda: build_stream_ingest(
         StreamIngestSettings.from_environ(), Adapters.from_session(), PowertoolsMetricSink(metrics), logger
     )
