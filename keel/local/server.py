@@ -1,7 +1,9 @@
 """`python -m keel.local.server`: moto server with Keel's extensions, for one account and region.
 
 Binds the given host/port, serves moto's API plus `GET /_keel/health` (JSON: pid, account, region,
-extensions) so that `keel.local.process` can tell a healthy Keel server from anything else on the port.
+extensions) so that `keel.local.process` can tell a healthy Keel server from anything else on the port,
+and Keel's time controls under `/moto-api/keel/` (`keel.local.control_api`). A clock thread fires due
+schedules and evaluates due alarms every `--tick-seconds` (`keel.local.timekeeper`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from keel.local import custom_resources, envfile
+from keel.local import control_api, custom_resources, envfile
 
 HEALTH_PATH = "/_keel/health"
 LAMBDA_EVENTS_PATH = "/_keel/lambda-events"  # keel.local.patches.events_lambda_targets
 ENDPOINT_ENV = "KEEL_LOCAL_ENDPOINT"
+TICK_ENV = "KEEL_LOCAL_TICK_SECONDS"  # the clock thread's interval; 0 stops it (time moves only on request)
+DEFAULT_TICK_SECONDS = 10.0
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -49,6 +53,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="Custom::Type=module:function[@service,...]",
         help="register a Python provider for a custom resource type (repeatable)",
     )
+    parser.add_argument(
+        "--tick-seconds",
+        type=float,
+        default=float(os.environ.get(TICK_ENV) or DEFAULT_TICK_SECONDS),
+        help=f"fire due schedules and evaluate due alarms every N seconds; 0: only on request "
+        f"(default ${TICK_ENV} or {DEFAULT_TICK_SECONDS:g})",
+    )
     return parser.parse_args(argv)
 
 
@@ -68,7 +79,8 @@ def configure_environment(args: argparse.Namespace) -> None:
 
 
 def with_health(app: Callable[..., Iterable[bytes]], info: dict[str, Any]) -> Callable[..., Iterable[bytes]]:
-    """moto's app plus Keel's own paths: the health document, and the events kept for Lambda functions."""
+    """moto's app plus Keel's own paths: the health document, the events kept for Lambda functions, and the
+    time controls."""
     health = json.dumps(info).encode()
 
     def answer(start_response: Callable[..., Any], status: str, body: bytes) -> Iterable[bytes]:
@@ -79,6 +91,8 @@ def with_health(app: Callable[..., Iterable[bytes]], info: dict[str, Any]) -> Ca
         path = environ.get("PATH_INFO")
         if path == HEALTH_PATH:
             return answer(start_response, "200 OK", health)
+        if control_api.handles(path):
+            return control_api.answer(environ, start_response, account=info["account"], region=info["region"])
         if path == LAMBDA_EVENTS_PATH:
             from urllib.parse import parse_qs
 
@@ -110,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from werkzeug.serving import run_simple
 
-    from keel.local import extensions
+    from keel.local import extensions, timekeeper
 
     for provider in providers:
         custom_resources.register(provider)
@@ -118,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("keel.local").info(
         "Keel local AWS: account %s, region %s, %d extensions", args.account, args.region, len(installed)
     )
+    if args.tick_seconds > 0:
+        timekeeper.Ticker(args.tick_seconds).start()
     # SIGTERM (keel local down) ends the process cleanly, like moto's own server does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     info = {
@@ -127,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "region": args.region,
         "extensions": [e.name for e in installed],
         "code": code_fingerprint(),
+        "tick_seconds": args.tick_seconds,
     }
     app = with_health(DomainDispatcherApplication(create_backend_app), info)
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)

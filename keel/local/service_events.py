@@ -4,11 +4,30 @@ leaves silent (CloudWatch alarm state changes, SageMaker pipeline and model pack
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 LOGGER = logging.getLogger(__name__)
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def moto_form(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as moto's target delivery (SQS, logs, other buses) reads it: `time` in epoch seconds (its
+    SQS delivery turns it back into ISO 8601) and its internal `ingestion-time`."""
+    moment = event.get("time")
+    if isinstance(moment, str):
+        moment = datetime.strptime(moment, TIME_FORMAT).replace(tzinfo=UTC).timestamp()
+    return {**event, "time": moment, "ingestion-time": time.time()}
+
+
+def aws_form(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as EventBridge delivers it: `time` in ISO 8601, without moto's internal fields."""
+    aws = {k: v for k, v in event.items() if k != "ingestion-time"}
+    if isinstance(aws.get("time"), int | float):
+        aws["time"] = datetime.fromtimestamp(aws["time"], UTC).strftime(TIME_FORMAT)
+    return aws
 
 
 def emit(
@@ -23,7 +42,7 @@ def emit(
         "detail-type": detail_type,
         "source": source,
         "account": account,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": datetime.now(UTC).strftime(TIME_FORMAT),
         "region": region,
         "resources": resources,
         "detail": detail,
@@ -31,7 +50,7 @@ def emit(
     bus = events_backends[account][region].describe_event_bus("default")
     for rule in list(bus.rules.values()):
         try:
-            rule.send_to_targets(dict(event))
+            rule.send_to_targets(moto_form(event))  # type: ignore[arg-type]
         except Exception:  # one rule's broken target must not keep the event from the others
             LOGGER.warning("event %s: rule %s could not deliver it", detail_type, rule.name, exc_info=True)
     return event

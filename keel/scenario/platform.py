@@ -30,6 +30,7 @@ class Clients:
     cloudwatch: Any
     autoscaling: Any
     lambda_: Any
+    events: Any
 
     @classmethod
     def of(cls, config: EnvironmentConfig, endpoint_url: str) -> Clients:
@@ -45,6 +46,7 @@ class Clients:
             cloudwatch=make("cloudwatch"),
             autoscaling=make("application-autoscaling"),
             lambda_=make("lambda"),
+            events=make("events"),
         )
 
 

@@ -32,10 +32,9 @@ from typing import Any
 
 from keel.config import PROJECT_ROOT, EnvironmentConfig
 from keel.contract import load_contract
-from keel.feedback.events import scheduled_event
 from keel.feedback.names import INCOMING_PREFIX, FeedbackFunction
 from keel.lineage.record import LineageRecord, to_json
-from keel.monitoring.local_alarms import evaluate_alarm
+from keel.local import clock
 from keel.monitoring.names import Alarm, accuracy_alarm_name, drift_alarm_name, system_alarm_name
 from keel.monitoring.publish import publish_drift
 from keel.naming import BucketPurpose, bucket_name, lambda_function_name, model_package_group_name
@@ -174,22 +173,32 @@ class Scenario:
                 f"   EventBridge → data trigger: {result['status']} (window {result.get('window_id', '-')})"
             )
             started += result.get("started", [])
+        sweeps = self.schedule_rules(trigger)
+        if not started and not sweeps:
+            self.say("   no schedule rule targets the data trigger: nothing closes its debounce window")
+            return None
         deadline = time.monotonic() + WINDOW_TIMEOUT_SECONDS
         while not started and time.monotonic() < deadline:
-            time.sleep(1)  # the debounce window is open: the periodic sweep closes it when its time is over
-            sweep = scheduled_event(
-                f"arn:aws:events:{self.config.region}:{self.config.account}:rule/"
-                f"{lambda_function_name(self.config, trigger)}-sweep",
-                account=self.config.account,
-                region=self.config.region,
-            )
-            started = list(self.platform.lambdas.invoke(trigger, sweep).get("started", []))
+            # The window closes on the function's (real) clock: wait a second, then fire the deployed sweep
+            # rule now (the local AWS sends its Scheduled Event) rather than wait for its next minute.
+            time.sleep(1)
+            for rule in sweeps:
+                clock.fire_rule(self.platform.lambdas.endpoint_url, rule)
+            for result in self.platform.lambdas.deliver(trigger):
+                started += result.get("started", [])
         if not started:
             self.say(f"   no execution started within {WINDOW_TIMEOUT_SECONDS}s")
             return None
         [execution_arn] = started
         self.say(f"   the data trigger started {execution_arn.rsplit('/', 1)[-1]}")
         return self.execute(execution_arn, label)
+
+    def schedule_rules(self, folder: str) -> list[str]:
+        """The deployed schedule rules whose target is the function (e.g. the data trigger's sweep)."""
+        events, name = self.platform.clients.events, lambda_function_name(self.config, folder)
+        arn = self.platform.clients.lambda_.get_function_configuration(FunctionName=name)["FunctionArn"]
+        rules = events.list_rule_names_by_target(TargetArn=arn).get("RuleNames", [])
+        return [r for r in rules if events.describe_rule(Name=r).get("ScheduleExpression")]
 
     def execute(self, execution_arn: str, label: str) -> LocalRun:
         """Run a started execution locally, delivering its status events to the pipeline-metrics publisher."""
@@ -335,7 +344,7 @@ class Scenario:
         )
         name = drift_alarm_name(self.config)
         before = self._alarm(name)
-        state = evaluate_alarm(clients.cloudwatch, name)
+        state = clock.evaluate_alarm(clients.cloudwatch, name)  # CloudWatch's next evaluation, now
         self.say(f"   alarm {name}: {before['StateValue']} → {state}")
         if state != "ALARM":
             return
@@ -361,7 +370,7 @@ class Scenario:
         for alarm in alarms:
             name = system_alarm_name(self.config, alarm)
             before = self._alarm(name)["StateValue"]
-            state = evaluate_alarm(self.platform.clients.cloudwatch, name)
+            state = clock.evaluate_alarm(self.platform.clients.cloudwatch, name)
             self.say(f"   alarm {name}: {before} → {state}")
         for alert in self.platform.inbox.collect():
             self.say(f"   alert received: {alert['subject'][:100]}")
@@ -398,7 +407,7 @@ class Scenario:
             "training_rows": result.get("training_rows"),
             "batch_accuracy": confirmed / len(lines),
             "metric_accuracy": accuracy,
-            "quality_alarm": evaluate_alarm(clients.cloudwatch, accuracy_alarm_name(self.config)),
+            "quality_alarm": clock.evaluate_alarm(clients.cloudwatch, accuracy_alarm_name(self.config)),
         }
         self.summary.feedback.append(entry)
         metric = f"{accuracy:.3f}" if accuracy is not None else "not published"

@@ -4,7 +4,7 @@ moto implements models, endpoint configs and endpoints but not UpdateEndpoint. `
 sends everything else to moto (so DescribeEndpoint shows the truth afterwards) and replays an update as
 SageMaker runs it: the new fleet takes each traffic step (canary, linear steps, or all at once) for a bake
 period, its invocation metrics are put to CloudWatch, and the rollback alarms of the DeploymentConfig are
-evaluated on them (`keel.monitoring.local_alarms`, where CloudWatch would evaluate them). Any alarm in ALARM
+evaluated on them (the local CloudWatch evaluates them now: `keel.local.clock`). Any alarm in ALARM
 returns all traffic to the old fleet (the endpoint keeps its old config); otherwise the endpoint moves to
 the new config. Either way the `SageMaker Endpoint State Change` event SageMaker would send is appended to
 `events`, for the caller to deliver to the deployer (moto's EventBridge does not invoke Lambda).
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from keel.monitoring.local_alarms import evaluate_alarm
+from keel.local.clock import evaluate_alarms
 from keel.serving.endpoint_service import SageMakerEndpointService
 from keel.serving.names import VARIANT_NAME
 
@@ -98,7 +98,8 @@ class SimulatedEndpointService(SageMakerEndpointService):
         self.deployments.append(record)
         for share in steps:
             now = self._serve(name, answers, share)
-            record.tripped = [a for a in alarms if evaluate_alarm(self.cloudwatch, a, now=now) == "ALARM"]
+            states = evaluate_alarms(self.cloudwatch, alarms, at=now) if alarms else {}
+            record.tripped = [a for a in alarms if states.get(a) == "ALARM"]
             if record.tripped:
                 record.outcome = "rolled-back"
                 self._emit(name)  # InService, still on the old config

@@ -1,18 +1,23 @@
-"""CloudWatch alarm actions: a state change (SetAlarmState, as Keel's local alarm evaluation sets states)
-sends the `CloudWatch Alarm State Change` event to the default bus and publishes the alarm notification to
-the SNS topics of the new state's actions, as CloudWatch does."""
+"""CloudWatch alarm actions: a state change (SetAlarmState, or the local AWS's own evaluation, which goes
+through the same path) sends the `CloudWatch Alarm State Change` event to the default bus, publishes the
+alarm notification to the SNS topics of the new state's actions, and re-evaluates the composite alarms that
+read the alarm, as CloudWatch does. A state set by SetAlarmState lasts until the alarm's next evaluation."""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Any
 
 from moto.cloudwatch.models import Alarm, CloudWatchBackend
 from moto.sns.models import sns_backends
 
+from keel.local import alarm_evaluation
+from keel.local.alarm_evaluation import aws_time
 from keel.local.extensions import Extension
 from keel.local.service_events import emit
+from keel.local.timekeeper import CLOCK
 
 LOGGER = logging.getLogger(__name__)
 # Region names in CloudWatch's notification subject (the ones Keel's environments use; else the code).
@@ -23,6 +28,8 @@ REGION_NAMES = {
     "eu-west-1": "EU (Ireland)",
     "eu-central-1": "EU (Frankfurt)",
 }
+MAX_COMPOSITE_DEPTH = 10  # AWS refuses cycles in composite rules; locally a cycle stops here
+_DEPTH = threading.local()
 
 
 def notification(alarm: Alarm, old_state: str, account_id: str, region: str) -> tuple[str, str]:
@@ -45,10 +52,10 @@ def notification(alarm: Alarm, old_state: str, account_id: str, region: str) -> 
         "AlarmName": alarm.name,
         "AlarmDescription": alarm.description,
         "AWSAccountId": account_id,
-        "AlarmConfigurationUpdatedTimestamp": alarm.configuration_updated_timestamp,
+        "AlarmConfigurationUpdatedTimestamp": aws_time(alarm.configuration_updated_timestamp),
         "NewStateValue": alarm.state_value,
         "NewStateReason": alarm.state_reason,
-        "StateChangeTime": alarm.state_updated_timestamp.isoformat(timespec="milliseconds"),
+        "StateChangeTime": aws_time(alarm.state_updated_timestamp),
         "Region": REGION_NAMES.get(region, region),
         "AlarmArn": alarm.alarm_arn,
         "OldStateValue": old_state,
@@ -57,20 +64,66 @@ def notification(alarm: Alarm, old_state: str, account_id: str, region: str) -> 
         "InsufficientDataActions": list(alarm.insufficient_data_actions),
         "Trigger": {k: v for k, v in trigger.items() if v is not None} if alarm.metric_name else {},
     }
+    if alarm.rule:
+        message["AlarmRule"] = alarm.rule
     return subject[:99], json.dumps(message, default=str)
 
 
-def state_change_detail(alarm: Alarm, old_state: str) -> dict[str, Any]:
+def _metric_stat(metric: Any, period: Any, stat: Any) -> dict[str, Any]:
+    return {
+        "metric": {
+            "dimensions": {d.name: d.value for d in metric.dimensions or []},
+            "name": metric.metric_name,
+            "namespace": metric.namespace,
+        },
+        "period": int(period) if period is not None else None,
+        "stat": stat,
+    }
+
+
+def configuration(alarm: Alarm) -> dict[str, Any]:
+    """The `configuration` of the state change event: the composite's rule, or the alarm's metrics."""
+    if alarm.rule:
+        return {"alarmRule": alarm.rule, "description": alarm.description or ""}
+    if alarm.metric_data_queries:
+        metrics = []
+        for query in alarm.metric_data_queries:
+            entry: dict[str, Any] = {"id": query.id, "returnData": query.return_data in (None, True, "true")}
+            if query.expression:
+                entry["expression"] = query.expression
+            if query.label:
+                entry["label"] = query.label
+            if query.metric_stat:
+                stat = query.metric_stat
+                entry["metricStat"] = _metric_stat(stat.metric, stat.period, stat.stat)
+            metrics.append(entry)
+    else:
+        metrics = [
+            {
+                "id": "m1",
+                "metricStat": _metric_stat(alarm, alarm.period, alarm.statistic or alarm.extended_statistic),
+                "returnData": True,
+            }
+        ]
+    return {"description": alarm.description or "", "metrics": metrics}
+
+
+def _state(value: str, reason: str, reason_data: str | None, timestamp: Any) -> dict[str, Any]:
+    state = {"value": value, "reason": reason or "", "timestamp": aws_time(timestamp)}
+    if reason_data and reason_data != "{}":
+        state["reasonData"] = reason_data
+    return state
+
+
+def state_change_detail(alarm: Alarm, previous: dict[str, Any]) -> dict[str, Any]:
     """The detail of CloudWatch's `CloudWatch Alarm State Change` event."""
     return {
         "alarmName": alarm.name,
-        "state": {
-            "value": alarm.state_value,
-            "reason": alarm.state_reason,
-            "timestamp": alarm.state_updated_timestamp.isoformat(timespec="milliseconds"),
-        },
-        "previousState": {"value": old_state, "reason": ""},
-        "configuration": {"description": alarm.description or ""},
+        "state": _state(
+            alarm.state_value, alarm.state_reason, alarm.state_reason_data, alarm.state_updated_timestamp
+        ),
+        "previousState": previous,
+        "configuration": configuration(alarm),
     }
 
 
@@ -84,6 +137,32 @@ def actions_for(alarm: Alarm) -> list[str]:
     )
 
 
+def _notify(backend: CloudWatchBackend, alarm: Alarm, old_state: str) -> None:
+    subject, message = notification(alarm, old_state, backend.account_id, backend.region_name)
+    for arn in actions_for(alarm):
+        parts = arn.split(":")
+        if len(parts) < 6 or parts[2] != "sns":
+            continue  # Auto Scaling, EC2 and Systems Manager actions are not emulated
+        try:
+            sns_backends[parts[4]][parts[3]].publish(message, arn=arn, subject=subject)
+        except Exception:  # CloudWatch never fails a state change for an action's sake
+            LOGGER.warning("alarm %s: notification to %s failed", alarm.name, arn, exc_info=True)
+
+
+def _follow(backend: CloudWatchBackend, alarm: Alarm) -> None:
+    """The composite alarms reading `alarm` are evaluated now, as CloudWatch does on a child's change."""
+    depth = getattr(_DEPTH, "value", 0)
+    if depth >= MAX_COMPOSITE_DEPTH:
+        LOGGER.warning("composite alarms around %s: more than %d levels (a cycle?)", alarm.name, depth)
+        return
+    _DEPTH.value = depth + 1
+    try:
+        for composite in alarm_evaluation.composites_reading(backend, alarm):
+            alarm_evaluation.evaluate_composite(backend, composite, CLOCK.now())
+    finally:
+        _DEPTH.value = depth
+
+
 def install() -> None:
     original = CloudWatchBackend.set_alarm_state
 
@@ -91,27 +170,31 @@ def install() -> None:
         self: CloudWatchBackend, alarm_name: str, reason: str, reason_data: str, state_value: str
     ) -> None:
         alarm = self.alarms.get(alarm_name)
-        old_state = alarm.state_value if alarm else None
+        previous = (
+            _state(
+                alarm.state_value, alarm.state_reason, alarm.state_reason_data, alarm.state_updated_timestamp
+            )
+            if alarm
+            else None
+        )
         original(self, alarm_name, reason, reason_data, state_value)
-        if alarm is None or old_state == state_value or not alarm.actions_enabled:
+        if alarm is None or previous is None:
             return
+        setattr(alarm, alarm_evaluation.EVALUATED_AT, CLOCK.now())  # lasts until the next evaluation
+        if previous["value"] == state_value:
+            return
+        # EventBridge gets every state change; ActionsEnabled governs the actions only.
         emit(
             self.account_id,
             self.region_name,
             source="aws.cloudwatch",
             detail_type="CloudWatch Alarm State Change",
-            detail=state_change_detail(alarm, str(old_state)),
+            detail=state_change_detail(alarm, previous),
             resources=[alarm.alarm_arn],
         )
-        subject, message = notification(alarm, str(old_state), self.account_id, self.region_name)
-        for arn in actions_for(alarm):
-            parts = arn.split(":")
-            if len(parts) < 6 or parts[2] != "sns":
-                continue  # Auto Scaling, EC2 and Systems Manager actions are not emulated
-            try:
-                sns_backends[parts[4]][parts[3]].publish(message, arn=arn, subject=subject)
-            except Exception:  # CloudWatch never fails a state change for an action's sake
-                LOGGER.warning("alarm %s: notification to %s failed", alarm_name, arn, exc_info=True)
+        if alarm.actions_enabled:
+            _notify(self, alarm, str(previous["value"]))
+        _follow(self, alarm)
 
     CloudWatchBackend.set_alarm_state = set_alarm_state  # type: ignore[method-assign]
 
@@ -119,9 +202,11 @@ def install() -> None:
 EXTENSION = Extension(
     name="cloudwatch-alarm-actions",
     kind="fix",
-    what="an alarm state change sends the `CloudWatch Alarm State Change` event to the default bus and "
-    "publishes CloudWatch's alarm notification (subject and JSON message) to the SNS topics of the new "
-    "state's actions (AlarmActions, OKActions, InsufficientDataActions)",
+    what="an alarm state change sends the `CloudWatch Alarm State Change` event to the default bus "
+    "(state and previousState with reason, reasonData and `+0000` timestamps; configuration with the "
+    "metrics or the composite's rule), publishes CloudWatch's alarm notification (subject and JSON "
+    "message) to the SNS topics of the new state's actions when actions are enabled, and re-evaluates "
+    "the composite alarms that read the alarm",
     why="moto stored alarm actions but never ran them, and sent no state change events: no alert reached "
     "the alert topic and no alarm reached the performance trigger locally",
     upstream=True,

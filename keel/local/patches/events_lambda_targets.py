@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 from typing import Any
 
 from moto.events.models import EventTemplateParser, Rule
 from moto.utilities.arns import parse_arn
 
+from keel.local.event_schedules import is_own_scheduled_event
 from keel.local.extensions import Extension
 from keel.local.server import LAMBDA_EVENTS_PATH
+from keel.local.service_events import aws_form
 
 _LOCK = threading.RLock()  # re-entrant: a rule may forward to another bus, whose rules run inside
 # (account, region, function name) -> events not yet taken, oldest first
@@ -34,8 +37,10 @@ def _function_name(arn: str) -> str:
 def target_input(target: dict[str, Any], event: dict[str, Any], transform_input: bool) -> Any:
     """What EventBridge passes to the target: a constant Input, a part of the event, a transformation, or
     the event itself."""
+    ingestion = event.get("ingestion-time", time.time())
+    event = aws_form(event)
     if not transform_input:
-        return dict(event)
+        return event
     if "Input" in target:
         return json.loads(target["Input"])
     if "InputPath" in target:
@@ -49,16 +54,19 @@ def target_input(target: dict[str, Any], event: dict[str, Any], transform_input:
         return EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,
+            event={**event, "ingestion-time": ingestion},  # type: ignore[typeddict-item]
         )
-    return dict(event)
+    return event
 
 
-def receives_events(rule: Rule) -> bool:
-    """A disabled rule receives nothing; a schedule-only rule (no event pattern) only its schedule."""
-    return rule.state == "ENABLED" and not (
-        rule.scheduled_expression and not rule.event_pattern.get_pattern()
-    )
+def receives_events(rule: Rule, event: Any = None) -> bool:
+    """A disabled rule receives nothing; a schedule-only rule (no event pattern) only its own Scheduled
+    Events (`keel.local.event_schedules`)."""
+    if rule.state != "ENABLED":
+        return False
+    if rule.scheduled_expression and not rule.event_pattern.get_pattern():
+        return is_own_scheduled_event(rule, event)
+    return True
 
 
 def take(account: str, region: str, function: str) -> list[dict[str, Any]]:
@@ -76,7 +84,7 @@ def install() -> None:
     original = Rule.send_to_targets
 
     def send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
-        if not receives_events(self) or not self.event_pattern.matches_event(original_event):
+        if not receives_events(self, original_event) or not self.event_pattern.matches_event(original_event):
             return
         functions = [t for t in self.targets if parse_arn(t["Arn"]).service == "lambda"]
         for target in functions:
@@ -105,7 +113,8 @@ EXTENSION = Extension(
     kind="fix",
     what="EventBridge rules with Lambda targets keep each matching event for the function (Input, InputPath, "
     f"InputTransformer applied), served at `GET {LAMBDA_EVENTS_PATH}?function=NAME`; other targets of the "
-    "rule are delivered as before; schedule-only and disabled rules receive no events",
+    "rule are delivered as before; disabled rules receive no events, schedule-only rules only their own "
+    "Scheduled Events; the kept events have AWS's form (`time` in ISO 8601, no moto-internal fields)",
     why="moto raised NotImplementedError for Lambda targets — the event was lost, and S3's delivery loop "
     "stopped before the remaining rules — and sent every event to schedule rules (no pattern matches all)",
     upstream=False,

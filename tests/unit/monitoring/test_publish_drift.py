@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from keel.monitoring.local_alarms import evaluate_alarm
+from keel.local.clock import evaluate_alarm
 from keel.monitoring.names import Alarm, drift_alarm_name, system_alarm_name
 from keel.monitoring.publish import publish_drift
 from keel.naming import QUARANTINE_PREFIX

@@ -4,7 +4,7 @@ drift alarm — which the performance trigger retrains on — goes to ALARM."""
 
 from __future__ import annotations
 
-from keel.monitoring.local_alarms import evaluate_alarm
+from keel.local.clock import evaluate_alarm
 from keel.monitoring.names import drift_alarm_name
 from keel.monitoring.publish import publish_drift
 from keel.serving.local import approval_event, local_serving, served_version

@@ -1,7 +1,9 @@
-"""The local alarm evaluation (CloudWatch's rules for Keel's static-threshold and metric-math alarms)."""
+"""The local alarm evaluation (CloudWatch's rules for Keel's static-threshold and metric-math alarms), on moto
+mocking in this process: the same code the local AWS runs server side."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -9,11 +11,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from keel.monitoring.local_alarms import (
+from keel.local.clock import evaluate_alarm
+from keel.local.metric_math import (
+    MissingDatapointError,
     UnsupportedExpressionError,
     decide,
-    evaluate_alarm,
     evaluate_expression,
+    names_in,
 )
 
 
@@ -136,5 +140,36 @@ def test_the_model_quality_alarm_judges_only_with_enough_reviews() -> None:
         )  # 10 reviews: too few to judge (the expression says 1)
         _reviews(cloudwatch, confirmed=4, corrected=16)
         assert evaluate_alarm(cloudwatch, name) == "ALARM"  # 30 reviews, 20% confirmed
-        reason = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateReason"]
-        assert "metric math [0.2]" in reason
+        alarm = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+        assert alarm["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [0.2 (")
+        assert json.loads(alarm["StateReasonData"])["statistic"] == "metric math"
+
+
+def test_a_known_metric_without_datapoint_leaves_the_period_empty() -> None:
+    with pytest.raises(MissingDatapointError):
+        evaluate_expression("a / b", {"a": 1}, known=frozenset({"a", "b"}))
+    assert names_in("IF(reviews >= 20, accuracy, 1)") == {"reviews", "accuracy"}
+
+
+def test_datapoints_outside_the_window_do_not_count() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with mock_aws():
+        cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+        cloudwatch.put_metric_alarm(
+            AlarmName="errors",
+            Namespace="Keel",
+            MetricName="Errors",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=0,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+        now = datetime.now(UTC)
+        at = now - timedelta(minutes=5)
+        cloudwatch.put_metric_data(
+            Namespace="Keel", MetricData=[{"MetricName": "Errors", "Value": 3, "Timestamp": at}]
+        )
+        assert evaluate_alarm(cloudwatch, "errors", at=now) == "INSUFFICIENT_DATA"
+        assert evaluate_alarm(cloudwatch, "errors", at=at + timedelta(seconds=30)) == "ALARM"
