@@ -15,7 +15,7 @@ from keel.config import EnvironmentConfig
 from keel.gate.settings import GovernanceSettings
 from keel.scenario.endpoint import LocalEndpoint
 from keel.scenario.lambdas import LocalLambdas
-from keel.serving.simulated import SimulatedEndpointService
+from keel.scenario.simulated_endpoints import SimulatedEndpointService
 
 INBOX_QUEUE = "keel-local-scenario-inbox"
 

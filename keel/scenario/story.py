@@ -43,7 +43,7 @@ from keel.runner.local_run import execute_training, land_file
 from keel.runner.s3io import download, list_objects
 from keel.scenario.endpoint import Prediction
 from keel.scenario.platform import LocalPlatform
-from keel.serving.local import served_version
+from keel.scenario.serving import served_version
 from keel.serving.names import endpoint_capture_uri
 
 DATA = PROJECT_ROOT / "data" / "wine-quality"

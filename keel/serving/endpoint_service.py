@@ -2,9 +2,9 @@
 
 `SageMakerEndpointService` calls SageMaker and Application Auto Scaling, on clients made with standard
 retries (`keel.serving.runtime.RETRIES`): throttles and 5xx answers are retried by botocore. moto implements
-everything here except UpdateEndpoint, so tests and the local runner use
-`keel.serving.simulated.SimulatedEndpointService`, which replays SageMaker's blue/green semantics (including
-the automatic rollback) on top of moto.
+everything here except UpdateEndpoint, so tests and the scenario use
+`keel.scenario.simulated_endpoints.SimulatedEndpointService` (outside the product package), which replays
+SageMaker's blue/green semantics (including the automatic rollback) on top of moto.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from keel.drift.baseline import build_baseline, save_baseline
 from keel.monitoring.alarms import alarm_set
 from keel.monitoring.settings import monitoring_settings
 from keel.naming import BucketPurpose, bucket_name, model_package_group_name, pipeline_name
-from keel.serving.local import write_capture
+from keel.scenario.serving import write_capture
 from keel.serving.model_package import baseline_uri
 
 DATA_DIR = Path(__file__).resolve().parents[3] / "data" / "wine-quality"

@@ -13,10 +13,10 @@ import pytest
 
 from keel.monitoring.names import Alarm, system_alarm_name
 from keel.naming import endpoint_name, model_package_group_name
+from keel.scenario.simulated_endpoints import FAILING, HEALTHY, CanaryTraffic, SimulatedEndpointService
 from keel.serving.deploy import Deployer, DeploymentError
 from keel.serving.runtime import build_deployer, deployer_settings
 from keel.serving.settings import ServingSettings, serving_settings
-from keel.serving.simulated import FAILING, HEALTHY, CanaryTraffic, SimulatedEndpointService
 from tests.unit.monitoring.world import World
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/artifacts"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from keel.local.clock import evaluate_alarm
 from keel.monitoring.names import drift_alarm_name
 from keel.monitoring.publish import publish_drift
-from keel.serving.local import approval_event, local_serving, served_version
+from keel.scenario.serving import approval_event, local_serving, served_version
+from keel.scenario.simulated_endpoints import FAILING, HEALTHY
 from keel.serving.names import endpoint_capture_uri
-from keel.serving.simulated import FAILING, HEALTHY
 from tests.unit.monitoring.world import World, features, wine
 
 

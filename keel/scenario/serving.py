@@ -13,12 +13,12 @@ from typing import Any
 from keel.config import EnvironmentConfig
 from keel.monitoring.capture import capture_key, capture_record
 from keel.naming import KeyPurpose, endpoint_name, key_alias, partition
+from keel.scenario.simulated_endpoints import HEALTHY, CanaryTraffic, SimulatedEndpointService
 from keel.serving.deploy import Deployer
 from keel.serving.model_package import APPROVAL_DETAIL_TYPE, ModelVersion, SageMakerModelRegistry
 from keel.serving.names import capture_bucket, endpoint_capture_uri
 from keel.serving.runtime import build_deployer, deployer_settings
 from keel.serving.settings import ServingSettings
-from keel.serving.simulated import HEALTHY, CanaryTraffic, SimulatedEndpointService
 
 
 @dataclass
@@ -46,7 +46,8 @@ def local_serving(
     kms_key_arn: str | None = None,
 ) -> LocalServing:
     """The deployer as the Lambda runs it, on these (moto) clients; `traffic` decides how a new version's
-    canary answers (healthy by default; return `keel.serving.simulated.FAILING` to see a rollback)."""
+    canary answers (healthy by default; return `keel.scenario.simulated_endpoints.FAILING` to see a
+    rollback)."""
     alias = key_alias(config, KeyPurpose.ARTIFACTS)
     key = kms_key_arn or f"arn:{partition(config)}:kms:{config.region}:{config.account}:{alias}"
     service = SimulatedEndpointService(sagemaker, autoscaling, cloudwatch=cloudwatch, traffic=traffic)
