@@ -6,18 +6,25 @@ one window. A window closes once its time is over — at the next event, or at t
 starts exactly one execution: on the object itself (URI + version id) when it holds one object, else on the
 deepest prefix holding all of them. The trigger record lists every object and version.
 
-Exactly once: object events are idempotent on the EventBridge event id (with the object); a window's start is
-idempotent on the window id (and carries a SageMaker ClientRequestToken derived from it); a failed start
-leaves the window `closing`, so the failure propagates (the event is retried) and the sweep retries it too.
-Joining is a conditional counter on the window (no transaction): closing waits until the counted objects
-are all there (`FILL_GRACE_SECONDS` at most).
+Exactly once: object events are idempotent on the object version: before its item is written, the object
+is claimed by a marker keyed by bucket, key and version id (a conditional put naming the window), so a
+redelivery — before or after its window started, concurrent or not — finds the marker and records nothing
+(a claim whose object never came is taken over after FILL_GRACE_SECONDS; see `StateStore`). A window's
+start is idempotent on the window id (Powertools, and a SageMaker ClientRequestToken derived from it); a
+failed start leaves the window `closing`, so the failure propagates (the event is retried: its redelivery
+closes the due windows again) and the sweep retries it too. Joining is a conditional counter on the window
+(no transaction): closing waits until the counted objects are all there (`FILL_GRACE_SECONDS` at most).
+
+Cost of an accepted object (usual case): three single-item DynamoDB writes (join, claim, object); the
+window's pointer is read only when the container's cached copy is out of date, and a window is opened with
+one transaction. SageMaker is called once per window.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
@@ -105,14 +112,6 @@ class DataTrigger:
     clock: Clock
 
     def __post_init__(self) -> None:
-        self._record_once = self.idempotency.wrap(
-            self._record,
-            key_prefix="data-trigger.event",
-            # The object too: a redelivery repeats all three, and the local server (moto) gives every S3
-            # event the same id.
-            key_jmespath="[event_id, object.key, object.version_id]",
-            data_keyword="event",
-        )
         self._start_once = self.idempotency.wrap(
             self._start, key_prefix="data-trigger.window", key_jmespath="window_id", data_keyword="window"
         )
@@ -150,13 +149,26 @@ class DataTrigger:
             event_time=parsed.time.isoformat(),
         )
         self.metrics.add("ObjectsAccepted")
-        # Recording is idempotent on the event id and kept apart from closing windows: a redelivery after a
-        # failed start must not record the object again (into a second window), only retry the start.
-        recorded = self._record_once(
-            event={"event_id": parsed.id, "object": asdict(landed), "event_time": parsed.time.timestamp()}
+        event_time = parsed.time.timestamp()
+        # Recording is idempotent on the object version and kept apart from closing windows: a redelivery
+        # after a failed start records nothing (in no second window), it only retries the start.
+        recorded = self.state.record_landed_object(
+            self.contract.name,
+            landed,
+            event_time=event_time,
+            debounce_seconds=self.settings.debounce_seconds,
+            # Unique per opening (a closing window's id cannot be reused); readable by its time.
+            new_window_id=f"{self.contract.name}-{int(event_time)}-{uuid.uuid4().hex[:12]}",
         )
-        started = self._close_due(recorded["open_windows"])
-        return {"status": "recorded", "window_id": recorded["window_id"], "started": started}
+        if not recorded.new:
+            self.metrics.add("ObjectsRedelivered")
+        started = self._close_due(recorded.open_windows)
+        return {
+            "status": "recorded",
+            "window_id": recorded.window_id,
+            "redelivered": not recorded.new,
+            "started": started,
+        }
 
     def _reject_event(self, event: Any, reason: str) -> dict[str, Any]:
         self.metrics.add("EventsQuarantined")
@@ -167,19 +179,6 @@ class DataTrigger:
         }
 
     # ----------------------------------------------------------------------------------------- windows
-    def _record(self, event: dict[str, Any]) -> dict[str, Any]:
-        landed = LandedObject(**event["object"])
-        event_time = float(event["event_time"])
-        window_id, open_windows = self.state.record_landed_object(
-            self.contract.name,
-            landed,
-            event_time=event_time,
-            debounce_seconds=self.settings.debounce_seconds,
-            # Unique per opening (a closing window's id cannot be reused); readable by its time.
-            new_window_id=f"{self.contract.name}-{int(event_time)}-{uuid.uuid4().hex[:12]}",
-        )
-        return {"window_id": window_id, "open_windows": open_windows}
-
     def close_due_windows(self) -> list[str]:
         """Start the executions of every window whose time is over (the periodic sweep)."""
         return self._close_due(self.state.open_windows(self.contract.name))
@@ -219,7 +218,7 @@ class DataTrigger:
         except IdempotencyAlreadyInProgressError:
             return None  # a concurrent invocation (the sweep, another object) is starting this window
         self.launcher.record(started, trigger)
-        self.state.finish_close(self.contract.name, window_id, started["execution_arn"], objects)
+        self.state.finish_close(self.contract.name, window_id, started["execution_arn"])
         self.metrics.add("ExecutionsStarted")
         return str(started["execution_arn"])
 

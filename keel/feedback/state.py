@@ -3,7 +3,9 @@
 Every transition is a conditional write, so concurrent invocations and redeliveries agree on one outcome:
 
 - debounce windows of the data trigger: a pointer to the current window per contract, one header and one
-  item per object of each window, and the open windows (id -> closing time) on the pointer;
+  item per object of each window (kept after the start, until the TTL), and the open windows (id -> closing
+  time) on the pointer; plus one marker per landed object version, which names its window (the event's
+  idempotency record: a redelivery finds it whichever window is open by then);
 - the training state per contract: valid streamed records since the last training, and the last execution;
 - the alarm cool-down per contract;
 - claims of human corrections (prediction id + reviewer), which make them unique.
@@ -11,8 +13,9 @@ Every transition is a conditional write, so concurrent invocations and redeliver
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -22,7 +25,8 @@ from botocore.exceptions import ClientError
 PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE = "pk", "sk", "expires_at"  # the table's schema (stack and tests)
 STATE_TTL_SECONDS = 30 * 24 * 3600  # windows and markers are kept a month for inspection, then expire
 # A closing window waits this long for objects whose join registered but whose item is not written yet
-# (a joiner between its two writes, or one that crashed there: its retry lands in the next window).
+# (a joiner between its writes, or one that crashed there: its retry takes over its claim after this long
+# and lands in the window open then).
 FILL_GRACE_SECONDS = 120
 _MAX_ATTEMPTS = 8  # optimistic-concurrency retries before the invocation fails (and is retried)
 _CONFLICT_CODES = {"ConditionalCheckFailedException", "TransactionCanceledException"}
@@ -30,6 +34,10 @@ _CONFLICT_CODES = {"ConditionalCheckFailedException", "TransactionCanceledExcept
 
 class StateConflictError(RuntimeError):
     """Concurrent writers kept winning; the invocation fails so that the platform retries it."""
+
+
+class RecordInProgressError(StateConflictError):
+    """Another delivery of the same object is recording it right now; the platform retries this one."""
 
 
 def _is_conflict(error: ClientError) -> bool:
@@ -131,6 +139,22 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """Where a landed object went: `new` False for a redelivery (the object was recorded before)."""
+
+    window_id: str | None  # None: a redelivery whose marker does not say (not returned by the table)
+    open_windows: dict[str, float]
+    new: bool = True
+
+
+@dataclass(frozen=True)
+class _Pointer:
+    window_id: str
+    closes_at: float
+    open_windows: dict[str, float]
+
+
+@dataclass(frozen=True)
 class TrainingState:
     pending_records: int
     generation: int
@@ -145,6 +169,10 @@ class StateStore:
         self._client = client
         self._table = table_name
         self._now = clock
+        # The last pointer seen per contract (this instance lives as long as its Lambda container): a hint
+        # that saves reading the pointer for each object. Every write it leads to is conditional on the
+        # table's state, and a failed one reads the pointer again.
+        self._pointers: dict[str, _Pointer] = {}
 
     # ----------------------------------------------------------------------------------------- helpers
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
@@ -173,32 +201,56 @@ class StateStore:
         event_time: float,
         debounce_seconds: int,
         new_window_id: str,
-    ) -> tuple[str, dict[str, float]]:
-        """Add the object to the open window that covers `event_time`, or open a new window with it.
+    ) -> Recorded:
+        """Add the object to the open window that covers `event_time`, or open a new window with it; once per
+        object version (a redelivery is recognised by the object's marker, whichever window holds it).
 
-        Returns the window id and the open windows (id -> closing time) as seen by this call.
+        Costs two writes when the cached pointer is still right (the usual case): the join, then the object
+        with its marker; otherwise one pointer read more, and one transaction to open a window.
         """
+        pointer = self._pointers.get(contract)
+        fresh = pointer is None
+        if fresh:
+            pointer = self._read_pointer(contract)
+        refused: str | None = None  # the window that refused the join (closing): do not try it again
         for _ in range(_MAX_ATTEMPTS):
-            pointer = self._get(self._pointer_pk(contract), "pointer")
-            plain = _plain(pointer) if pointer else None
-            open_windows = dict(plain.get("open_windows") or {}) if plain else {}
-            if (
-                plain
-                and event_time < float(plain["closes_at"])
-                and self._try_join(plain["window_id"], landed)
-            ):
-                return plain["window_id"], open_windows
+            if pointer is not None and event_time < pointer.closes_at and pointer.window_id != refused:
+                recorded = self._try_join(pointer, landed)
+                if recorded is not None:
+                    return recorded
+                refused = pointer.window_id
+            if not fresh:  # the cached pointer is out of date: another container moved on
+                pointer, fresh = self._read_pointer(contract), True
+                continue
             closes_at = event_time + debounce_seconds
-            if self._try_open(contract, plain, new_window_id, event_time, closes_at, landed):
-                return new_window_id, open_windows | {new_window_id: closes_at}
+            recorded = self._try_open(contract, pointer, new_window_id, event_time, closes_at, landed)
+            if recorded is not None:
+                return recorded
+            pointer = self._read_pointer(contract)  # lost the race to open: join the winner's window
         raise StateConflictError(f"could not record {landed.uri} in a debounce window of {contract}")
 
-    def _try_join(self, window_id: str, landed: LandedObject) -> bool:
-        """Register the join on the header (conditional on the window being open), then put the object.
+    def _read_pointer(self, contract: str) -> _Pointer | None:
+        item = self._get(self._pointer_pk(contract), "pointer")
+        if not item:
+            self._pointers.pop(contract, None)
+            return None
+        plain = _plain(item)
+        pointer = _Pointer(
+            window_id=plain["window_id"],
+            closes_at=float(plain["closes_at"]),
+            open_windows={k: float(v) for k, v in (plain.get("open_windows") or {}).items()},
+        )
+        self._pointers[contract] = pointer
+        return pointer
 
-        Two single-item writes instead of a transaction: closing counts the registered joins and waits
-        until that many objects are there (see `begin_close`)."""
-        key = {"pk": _s(self._window_pk(window_id)), "sk": _s("#header")}
+    def _try_join(self, pointer: _Pointer, landed: LandedObject) -> Recorded | None:
+        """Register the join on the header (conditional on the window being open), claim the object version
+        (its marker), then put the object: three single-item writes.
+
+        No transaction: concurrent joiners of one window would make transactions on its header conflict (and
+        retry), while an ADD never fails for them. Closing counts the registered joins and waits until that
+        many objects are there (`begin_close`). None: the window is closing (or gone)."""
+        key = {"pk": _s(self._window_pk(pointer.window_id)), "sk": _s("#header")}
         try:
             self._client.update_item(
                 TableName=self._table,
@@ -210,27 +262,98 @@ class StateStore:
             )
         except ClientError as error:
             if _is_conflict(error):
-                return False  # the window is closing: the object opens the next one
+                return None  # the window is closing: the object opens the next one
             raise
         try:
-            self._client.put_item(
-                TableName=self._table, Item=self._object_item(self._window_pk(window_id), landed)
-            )
+            claimed = self._claim(pointer.window_id, landed)
+            if claimed is None:
+                self._put_object(pointer.window_id, landed)
         except ClientError:
-            # Best effort: without it the close waits FILL_GRACE_SECONDS for an object that never comes.
+            self._unjoin(key)
+            raise
+        if claimed is not None:  # recorded before: this join is not an object
+            self._unjoin(key)
+            return Recorded(claimed or None, dict(pointer.open_windows), new=False)
+        return Recorded(pointer.window_id, dict(pointer.open_windows))
+
+    def _unjoin(self, key: dict[str, Any]) -> None:
+        # Best effort: without it the close waits FILL_GRACE_SECONDS for an object that never comes. The
+        # caller's outcome (or original error) is what counts.
+        with contextlib.suppress(ClientError):
             self._client.update_item(
                 TableName=self._table,
                 Key=key,
                 UpdateExpression="ADD joined :minus",
                 ExpressionAttributeValues={":minus": _n(-1)},
             )
-            raise
-        return True
+
+    def _marker_key(self, landed: LandedObject) -> dict[str, Any]:
+        return {
+            "pk": _s(f"landed#{landed.bucket}/{landed.key}"),
+            "sk": _s(f"version#{landed.version_id or 'event:' + landed.event_id}"),
+        }
+
+    def _claim(self, window_id: str, landed: LandedObject) -> str | None:
+        """Claim the object version for `window_id` (its marker, the event's idempotency record): None if
+        claimed now, else the window that holds it ("" if the table does not say).
+
+        A marker whose object never came (its writer crashed between the two puts) is taken over once it is
+        older than FILL_GRACE_SECONDS (the closer of its window has stopped waiting for it by then); a younger
+        one may be a concurrent delivery still writing: `RecordInProgressError`, so the event is retried."""
+        now = round(self._now(), 3)
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **self._marker_key(landed),
+                    "window_id": _s(window_id),
+                    "claimed_at": _n(now),
+                    "expires_at": self._expires(),
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _is_conflict(error):
+                raise
+            old = _plain(error.response.get("Item") or {})
+            holder = str(old.get("window_id", ""))
+            if not holder or self._get(self._window_pk(holder), self._object_sk(landed)) is not None:
+                return holder
+            if now - float(old.get("claimed_at", 0)) < FILL_GRACE_SECONDS:
+                raise RecordInProgressError(f"{landed.uri} is being recorded in {holder}") from error
+            try:  # take over the crashed writer's claim (once: the condition names its window)
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=self._marker_key(landed),
+                    UpdateExpression="SET window_id = :new, claimed_at = :now",
+                    ConditionExpression="window_id = :old",
+                    ExpressionAttributeValues={
+                        ":new": _s(window_id),
+                        ":now": _n(now),
+                        ":old": _s(holder),
+                    },
+                )
+            except ClientError as taken:
+                if _is_conflict(taken):
+                    raise RecordInProgressError(f"{landed.uri} is being recorded again") from taken
+                raise
+        return None
+
+    def _put_object(self, window_id: str, landed: LandedObject) -> None:
+        self._client.put_item(
+            TableName=self._table, Item=self._object_item(self._window_pk(window_id), landed)
+        )
+
+    @staticmethod
+    def _object_sk(landed: LandedObject) -> str:
+        # An unversioned bucket's object is identified by its event (two writes are two objects).
+        return f"object#{landed.key}#{landed.version_id or 'event:' + landed.event_id}"
 
     def _object_item(self, pk: str, landed: LandedObject) -> dict[str, Any]:
         return {
             "pk": _s(pk),
-            "sk": _s(f"object#{landed.key}#{landed.version_id or ''}"),
+            "sk": _s(self._object_sk(landed)),
             "expires_at": self._expires(),
             **landed.to_item(),
         }
@@ -238,12 +361,14 @@ class StateStore:
     def _try_open(
         self,
         contract: str,
-        pointer: dict[str, Any] | None,
+        pointer: _Pointer | None,
         window_id: str,
         opened_at: float,
         closes_at: float,
         landed: LandedObject,
-    ) -> bool:
+    ) -> Recorded | None:
+        """Move the pointer to a new window that counts the object (one transaction of two items), then claim
+        and put the object as a joiner does; None: lost the race to open."""
         pk = self._window_pk(window_id)
         values: dict[str, Any] = {
             ":id": _s(window_id),
@@ -261,7 +386,7 @@ class StateStore:
             update = (
                 "SET window_id = :id, opened_at = :opened, closes_at = :closes, open_windows.#w = :closes"
             )
-            values[":old"] = _s(pointer["window_id"])
+            values[":old"] = _s(pointer.window_id)
         header = {
             "pk": _s(pk),
             "sk": _s("#header"),
@@ -281,6 +406,7 @@ class StateStore:
         }
         if names:
             pointer_update["ExpressionAttributeNames"] = names
+        open_windows = dict(pointer.open_windows) if pointer else {}
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -292,20 +418,32 @@ class StateStore:
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
-                    {"Put": {"TableName": self._table, "Item": self._object_item(pk, landed)}},
                 ]
             )
         except ClientError as error:
             if _is_conflict(error):
-                return False
+                return None
             raise
-        return True
+        open_windows[window_id] = closes_at
+        opened = _Pointer(window_id, closes_at, open_windows)
+        self._pointers[contract] = opened
+        # The header counts this object already (joined = 1): claim it and put it as a joiner does.
+        key = {"pk": _s(pk), "sk": _s("#header")}
+        try:
+            claimed = self._claim(window_id, landed)
+            if claimed is None:
+                self._put_object(window_id, landed)
+        except ClientError:
+            self._unjoin(key)
+            raise
+        if claimed is not None:
+            self._unjoin(key)
+            return Recorded(claimed or None, dict(open_windows), new=False)
+        return Recorded(window_id, dict(open_windows))
 
     def open_windows(self, contract: str) -> dict[str, float]:
-        pointer = self._get(self._pointer_pk(contract), "pointer")
-        if not pointer:
-            return {}
-        return {k: float(v) for k, v in (_plain(pointer).get("open_windows") or {}).items()}
+        pointer = self._read_pointer(contract)
+        return dict(pointer.open_windows) if pointer else {}
 
     def begin_close(self, window_id: str) -> Window | None:
         """open/closing -> closing (no object joins after this); None if the window was started already."""
@@ -350,11 +488,9 @@ class StateStore:
             objects.extend(LandedObject.from_item(item) for item in page.get("Items", []))
         return objects
 
-    def finish_close(
-        self, contract: str, window_id: str, execution_arn: str, objects: Sequence[LandedObject] = ()
-    ) -> None:
-        """Mark the window started; its objects are in the trigger record now, so their items go (the table
-        then holds only open windows' objects)."""
+    def finish_close(self, contract: str, window_id: str, execution_arn: str) -> None:
+        """Mark the window started. Its object items stay until their TTL: a redelivery that finds an object's
+        marker tells a recorded object (item there) from a writer that crashed before writing it (none)."""
         self._client.update_item(
             TableName=self._table,
             Key={"pk": _s(self._window_pk(window_id)), "sk": _s("#header")},
@@ -363,17 +499,12 @@ class StateStore:
             ExpressionAttributeValues={":started": _s("started"), ":arn": _s(execution_arn)},
         )
         self.forget_window(contract, window_id)
-        pk = self._window_pk(window_id)
-        keys = [{"pk": _s(pk), "sk": _s(f"object#{o.key}#{o.version_id or ''}")} for o in objects]
-        for start in range(0, len(keys), 25):  # BatchWriteItem's limit
-            requests = {self._table: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]}
-            for _ in range(_MAX_ATTEMPTS):
-                unprocessed = self._client.batch_write_item(RequestItems=requests).get("UnprocessedItems")
-                if not unprocessed:
-                    break
-                requests = unprocessed  # throttled: the rest again (whatever remains expires by TTL)
 
     def forget_window(self, contract: str, window_id: str) -> None:
+        cached = self._pointers.get(contract)
+        if cached is not None and window_id in cached.open_windows:
+            remaining = {k: v for k, v in cached.open_windows.items() if k != window_id}
+            self._pointers[contract] = _Pointer(cached.window_id, cached.closes_at, remaining)
         try:
             self._client.update_item(
                 TableName=self._table,
