@@ -55,6 +55,7 @@ EXTENSION_MODULES: tuple[str, ...] = (
     "keel.local.patches.sagemaker_model_packages",
     "keel.local.patches.macie_classification_jobs",
     "keel.local.patches.unimplemented_actions",
+    "keel.local.patches.dynamodb_atomic_requests",
 )
 
 
