@@ -45,6 +45,7 @@ EXTENSION_MODULES: tuple[str, ...] = (
     "keel.local.patches.iam_managed_policy_delete",
     "keel.local.patches.s3_policy_conditions",
     "keel.local.patches.s3_eventbridge_notification",
+    "keel.local.patches.s3_eventbridge_events",
     "keel.local.patches.cloudwatch_alarms",
     "keel.local.patches.cloudwatch_alarm_actions",
     "keel.local.patches.cloudwatch_alarm_evaluation",

@@ -5,6 +5,7 @@ changes, SageMaker pipeline execution status changes and model package state cha
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -90,6 +91,36 @@ def test_s3_object_events_reach_the_function(moto_server: Any, route: Callable[.
     s3.put_object(Bucket=bucket, Key="landing/a.csv", Body=b"a,b\n1,2\n")
     [delivered] = kept(moto_server, function)
     assert delivered["event"]["detail"]["object"]["key"] == "landing/a.csv"
+
+
+def test_s3_events_have_the_shape_aws_documents(moto_server: Any, route: Callable[..., str]) -> None:
+    """As in the S3 User Guide's EventBridge examples: etag, the API as reason, ISO time, one id per event,
+    version-id for a versioned object only, deletion-type on Object Deleted, no tag event for an untagged
+    object."""
+    s3 = moto_server.client("s3")
+    versioned, plain = (f"keel-test-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    for bucket in (versioned, plain):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+    s3.put_bucket_versioning(Bucket=versioned, VersioningConfiguration={"Status": "Enabled"})
+    function = route({"source": ["aws.s3"], "detail": {"bucket": {"name": [versioned, plain]}}})
+    first = s3.put_object(Bucket=versioned, Key="a.csv", Body=b"a,b\n1,2\n")
+    s3.put_object(Bucket=plain, Key="b.csv", Body=b"a,b\n3,4\n")
+    s3.delete_object(Bucket=plain, Key="b.csv")
+    created, unversioned, deleted = (item["event"] for item in kept(moto_server, function))
+    assert created["detail-type"] == "Object Created" and created["source"] == "aws.s3"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created["time"])
+    assert created["resources"] == [f"arn:aws:s3:::{versioned}"]
+    obj = created["detail"]["object"]
+    assert obj["etag"] == first["ETag"].strip('"') and "eTag" not in obj
+    assert obj["size"] == 8 and obj["version-id"] == first["VersionId"]
+    assert created["detail"]["reason"] == "PutObject"
+    assert "version-id" not in unversioned["detail"]["object"]
+    assert deleted["detail-type"] == "Object Deleted" and deleted["detail"]["reason"] == "DeleteObject"
+    assert deleted["detail"]["deletion-type"] == "Permanently Deleted"
+    assert len({created["id"], unversioned["id"], deleted["id"]}) == 3
 
 
 def test_alarm_state_changes_are_events(moto_server: Any, route: Callable[..., str]) -> None:
