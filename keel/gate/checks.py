@@ -26,7 +26,7 @@ from keel.gate.facts import (
 from keel.gate.model import canonical_sha256
 from keel.gate.settings import GovernanceSettings
 from keel.naming import QUARANTINE_PREFIX
-from keel.runner.s3io import split_uri
+from keel.s3uri import split_uri
 
 ACCURACY_PATH = ("multiclass_classification_metrics", "accuracy", "value")
 REQUIRED_REPORTS = (MODEL_OUTPUT, EVALUATION_OUTPUT, VALIDATION_OUTPUT, GE_OUTPUT, DRIFT_OUTPUT)

@@ -24,7 +24,7 @@ from keel.gate.findings import Finding, FindingsSource, FindingsUnavailableError
 from keel.gate.reading import ReadError, RecordingReader
 from keel.gate.settings import GovernanceSettings
 from keel.lineage.record import LineageRecord, record_key
-from keel.runner.s3io import split_uri
+from keel.s3uri import split_uri
 
 EXECUTION_ID_KEY = "keel:execution_id"
 # Step outputs (record.reports keys) and the files in them that the gate reads. The step and property file

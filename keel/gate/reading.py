@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from keel.aws import ErrorKind, describe_error, error_code, error_kind, retry_later
 from keel.gate.model import ObjectRead, canonical_json
-from keel.runner.s3io import split_uri
+from keel.s3uri import split_uri
 
 CHUNK_BYTES = 8 * 1024 * 1024
 

@@ -40,6 +40,7 @@ from keel.lineage.record import (
     Trigger,
 )
 from keel.naming import LATEST_VERSIONS
+from keel.s3uri import split_uri
 
 # Names of the definition's steps and property files whose content the record summarises
 # (pipeline_steps/definition.py; a test keeps them in sync).
@@ -263,7 +264,7 @@ def _property_file_uris(definition: dict[str, Any], steps: list[StepRecord]) -> 
 
 def _read_json(s3: Any, uri: str) -> Any:
     """The JSON document at `uri`; None only when there is no such object (a step that failed early)."""
-    bucket, key = _split(uri)
+    bucket, key = split_uri(uri)
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:
@@ -332,7 +333,7 @@ def _inputs(s3: Any, validate_job: dict[str, Any] | None, parameters: dict[str, 
     )
     if source is None:
         return []
-    bucket, prefix = _split(str(source["S3Uri"]))
+    bucket, prefix = split_uri(str(source["S3Uri"]))
     pinned = str(parameters.get("InputObjectVersion") or LATEST_VERSIONS)
     if pinned != LATEST_VERSIONS:
         head = s3.head_object(Bucket=bucket, Key=prefix, VersionId=pinned)
@@ -388,13 +389,6 @@ def _sha256(s3: Any, bucket: str, key: str, version_id: str | None) -> str:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-def _split(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an S3 URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
-
-
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 

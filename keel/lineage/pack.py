@@ -37,7 +37,7 @@ from keel.gate.model import Actor, ApprovalStatus, DecisionKind, PolicyResult
 from keel.gate.refs import ModelPackageRef, parse_reference
 from keel.gate.settings import GovernanceSettings
 from keel.lineage.record import ContractRef, LineageRecord, Trigger, record_key
-from keel.runner.s3io import split_uri
+from keel.s3uri import split_uri
 
 PACK_SCHEMA_VERSION: Final = 2
 TRIGGER_RECORD_PREFIX = "lineage/triggers/"  # written by the feedback loops next to the execution records

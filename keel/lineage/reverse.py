@@ -14,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from keel.gate.settings import GovernanceSettings
 from keel.lineage.record import LINEAGE_PREFIX
-from keel.runner.s3io import split_uri
+from keel.s3uri import split_uri
 
 WORKERS = 16
 

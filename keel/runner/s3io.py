@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keel.s3uri import split_uri
+
+__all__ = ["S3Object", "download", "list_objects", "split_uri", "upload_file", "upload_tree"]
+
 
 @dataclass(frozen=True)
 class S3Object:
@@ -19,15 +23,6 @@ class S3Object:
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
-
-
-def split_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an S3 URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    if not bucket:
-        raise ValueError(f"S3 URI without a bucket: {uri!r}")
-    return bucket, key
 
 
 def list_objects(s3: Any, uri: str) -> list[S3Object]:

@@ -1,4 +1,5 @@
-"""No Lambda imports the CDK side (keel.config, aws_cdk, constructs, stacks): statically, every import
+"""No Lambda imports the CDK side (keel.config, aws_cdk, constructs, stacks) nor the local emulator (the local
+runner, the local AWS, the scenario, moto): statically, every import
 reachable from a handler, including imports inside functions (only `if TYPE_CHECKING:` blocks are skipped);
 and at runtime, what importing each handler in a fresh interpreter loads."""
 
@@ -13,7 +14,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = sorted(p.parent.name for p in (ROOT / "lambdas").glob("*/handler.py"))
-FORBIDDEN = ("keel.config", "aws_cdk", "constructs", "stacks")
+FORBIDDEN = (
+    "keel.config",
+    "aws_cdk",
+    "constructs",
+    "stacks",
+    # What stands in for AWS locally never ships: a Lambda that needed it would only work locally.
+    "keel.runner",
+    "keel.local",
+    "keel.scenario",
+    "moto",
+)
 
 
 def _forbidden(module: str) -> bool:
