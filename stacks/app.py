@@ -13,7 +13,7 @@ from keel.contract import load_contract
 from keel.feedback.names import feedback_stack_name
 from keel.gate.settings import governance_stack_name
 from keel.naming import StackConcern, stack_name
-from stacks.compliance import add_compliance_checks
+from stacks.compliance import add_compliance_checks, building_app
 from stacks.data.stack import DataStack
 from stacks.feedback.stack import FeedbackStack
 from stacks.governance.stack import GovernanceStack
@@ -172,7 +172,8 @@ def build_environment(
 
 
 def build_app(app: App, config: EnvironmentConfig, *, compliance_checks: bool = True) -> KeelStacks:
-    stacks = build_environment(app, config, with_global_events=True)
+    with building_app(app):
+        stacks = build_environment(app, config, with_global_events=True)
     if compliance_checks:
         add_compliance_checks(app)
     return stacks

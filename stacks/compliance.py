@@ -6,7 +6,12 @@ for Macie, SageMaker pipelines or Glue catalog encryption: Keel's own tests cove
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextvars
+import functools
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from aws_cdk import Acknowledgment, App, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks
@@ -19,12 +24,18 @@ SKIP_ACKNOWLEDGMENTS_CONTEXT = "keel:skip-acknowledgments"
 
 @dataclass(frozen=True)
 class AcknowledgmentRecord:
-    construct_path: str
+    construct: IConstruct = field(repr=False)
     rule_id: str
     reason: str
 
+    @functools.cached_property
+    def construct_path(self) -> str:
+        # Read when asked (tests), not per acknowledgment: each jsii property read is a round trip to Node.
+        return self.construct.node.path
+
 
 _RECORDS_ATTRIBUTE = "_keel_acknowledgments"
+_SKIP_ATTRIBUTE = "_keel_skip_acknowledgments"
 
 
 def acknowledgments(app: IConstruct) -> list[AcknowledgmentRecord]:
@@ -40,18 +51,63 @@ def add_compliance_checks(app: App) -> None:
     validations.add_plugins(ServerlessChecks(app))
 
 
+# The root of the app being built (see `building_app`); None: ask each construct for its root.
+_BUILDING_ROOT: contextvars.ContextVar[IConstruct | None] = contextvars.ContextVar("keel_root", default=None)
+
+
+@contextmanager
+def building_app(root: IConstruct) -> Iterator[None]:
+    """While constructs are added to `root`'s tree, `acknowledge` knows their root without asking jsii
+    (`construct.node.root` is two round trips to Node, ~500 acknowledgments per environment)."""
+    token = _BUILDING_ROOT.set(root)
+    try:
+        yield
+    finally:
+        _BUILDING_ROOT.reset(token)
+
+
 def acknowledge(construct: IConstruct, reason: str, *rule_ids: str) -> None:
     """Acknowledge findings on one construct (and its children) with a specific reason."""
     if len(reason) < 20:
         raise ValueError("an acknowledgment needs a specific reason, not a token one")
-    root = construct.node.root
+    root = _BUILDING_ROOT.get() or construct.node.root
     if not hasattr(root, _RECORDS_ATTRIBUTE):
         setattr(root, _RECORDS_ATTRIBUTE, [])
+        # Context is fixed once the root has children, so it is read once per app (~500 calls per synth).
+        setattr(root, _SKIP_ATTRIBUTE, bool(root.node.try_get_context(SKIP_ACKNOWLEDGMENTS_CONTEXT)))
     getattr(root, _RECORDS_ATTRIBUTE).extend(
-        AcknowledgmentRecord(construct.node.path, rule_id, reason) for rule_id in rule_ids
+        AcknowledgmentRecord(construct, rule_id, reason) for rule_id in rule_ids
     )
-    if root.node.try_get_context(SKIP_ACKNOWLEDGMENTS_CONTEXT):
+    if getattr(root, _SKIP_ATTRIBUTE):
         return
     Validations.of(construct).acknowledge(
         *(Acknowledgment(id=rule_id, reason=reason) for rule_id in rule_ids)
     )
+
+
+# IAM lint (parliament, tests/unit/stacks/test_iam_lint.py): every finding on a synthesized policy document
+# fails the test unless acknowledged, next to the construct whose policy carries it; the test also fails on an
+# acknowledgment that matches no finding. A key is ISSUE[action], ISSUE[action|condition key] (a condition key
+# that does not apply to the action) or ISSUE[statement sid] (a finding on the statement as a whole).
+_IAM_LINT_RECORDS_ATTRIBUTE = "_keel_iam_lint_acknowledgments"
+IAM_LINT_KEY = re.compile(r"[A-Z_]+\[[^\[\]\s]+\]")
+
+
+def acknowledge_iam_lint(construct: IConstruct, reason: str, *finding_keys: str) -> None:
+    """Acknowledge IAM-lint findings on the policies of one construct (and its children) with their reason."""
+    if len(reason) < 20:
+        raise ValueError("an acknowledgment needs a specific reason, not a token one")
+    malformed = [key for key in finding_keys if not IAM_LINT_KEY.fullmatch(key)]
+    if malformed or not finding_keys:
+        raise ValueError(f"IAM-lint finding keys are ISSUE[action|sid], got {malformed or 'none'}")
+    root = construct.node.root
+    if not hasattr(root, _IAM_LINT_RECORDS_ATTRIBUTE):
+        setattr(root, _IAM_LINT_RECORDS_ATTRIBUTE, [])
+    getattr(root, _IAM_LINT_RECORDS_ATTRIBUTE).extend(
+        AcknowledgmentRecord(construct, key, reason) for key in finding_keys
+    )
+
+
+def iam_lint_acknowledgments(app: IConstruct) -> list[AcknowledgmentRecord]:
+    """Every IAM-lint acknowledgment made in this app."""
+    return list(getattr(app, _IAM_LINT_RECORDS_ATTRIBUTE, ()))

@@ -20,7 +20,7 @@ from constructs import Construct
 from keel.config import EnvironmentConfig
 from keel.naming import lambda_function_name
 from stacks.compliance import acknowledge
-from stacks.constructs.lambda_bundle import bundle_lambda
+from stacks.constructs.lambda_bundle import lambda_code
 from stacks.constructs.retention import log_retention
 
 # The bundle copies third-party packages (pydantic-core has native code) from this Python 3.11 environment,
@@ -82,7 +82,7 @@ class PythonFunction(Construct):
             # from this x86_64 environment, so the function must run on the same architecture.
             architecture=lambda_.Architecture.X86_64,
             handler=f"lambdas.{handler_name}.handler.lambda_handler",
-            code=lambda_.Code.from_asset(str(bundle_lambda(handler_name, distributions=distributions))),
+            code=lambda_code(self, handler_name, distributions=distributions),
             role=self.role,
             log_group=self.log_group,
             memory_size=config.sizes.lambda_memory_mb,

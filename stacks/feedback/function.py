@@ -19,7 +19,7 @@ from keel.config import EnvironmentConfig
 from keel.feedback.names import FeedbackFunction, function_error_alarm_name
 from keel.feedback.settings import function_environment
 from keel.naming import AlarmKind, alarm_name, partition, pipeline_name
-from stacks.compliance import acknowledge
+from stacks.compliance import acknowledge, acknowledge_iam_lint
 from stacks.constructs.lambda_bundle import BUNDLE_ROOT, bundle_lambda
 from stacks.constructs.python_function import PythonFunction
 from stacks.feedback.tables import FeedbackTables
@@ -90,6 +90,13 @@ class FeedbackLambda(Construct):
         self.role = self.lambda_.role
         self.dead_letter_queue: sqs.IQueue = self.lambda_.dead_letter_queue
         tables.grant(self.role)
+        acknowledge_iam_lint(
+            self.role,
+            "The CDK's table grants (grant_read_write_data) add the stream actions GetRecords and "
+            "GetShardIterator on the table ARNs; Keel's tables have no stream, so they grant nothing.",
+            "RESOURCE_MISMATCH[dynamodb:GetRecords]",
+            "RESOURCE_MISMATCH[dynamodb:GetShardIterator]",
+        )
         acknowledge(
             self.role,
             "kms:GenerateDataKey* and kms:ReEncrypt* are the action families of the CDK's key grants (table "

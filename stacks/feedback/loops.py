@@ -19,7 +19,7 @@ from keel.contract import DatasetContract
 from keel.feedback import patterns
 from keel.feedback.names import TRIGGER_PREFIX, ingest_stream_name
 from keel.naming import QUARANTINE_PREFIX, BucketPurpose, bucket_name, glue_database_name, glue_table_name
-from stacks.compliance import acknowledge
+from stacks.compliance import acknowledge, acknowledge_iam_lint
 from stacks.feedback.function import FeedbackLambda
 
 # How often the data trigger closes debounce windows that no later object closed.
@@ -145,6 +145,15 @@ class StreamLoop(Construct):
                 parallelization_factor=1,
                 on_failure=event_sources.SqsDlq(self.on_failure),
             )
+        )
+        acknowledge_iam_lint(
+            function.role,
+            "The CDK's Kinesis event source grants the stream's read actions on the stream ARN, where three "
+            "match nothing: SubscribeToShard and DescribeStreamConsumer take a consumer ARN (enhanced "
+            "fan-out, not used: the mapping polls shards) and ListStreams takes only Resource *.",
+            "RESOURCE_MISMATCH[kinesis:SubscribeToShard]",
+            "RESOURCE_MISMATCH[kinesis:DescribeStreamConsumer]",
+            "RESOURCE_MISMATCH[kinesis:ListStreams]",
         )
         raw = bucket_name(config, BucketPurpose.RAW)
         function.allow_start_pipeline()

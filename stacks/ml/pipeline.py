@@ -13,12 +13,13 @@ from constructs import Construct
 from keel.config import EnvironmentConfig
 from keel.contract import DatasetContract
 from keel.naming import model_package_group_name, pipeline_name
-from pipeline_steps.definition import SYNTH_PLACEHOLDERS, pipeline_definition
+from pipeline_steps.definition import SYNTH_PLACEHOLDERS
+from stacks.ml.definition_cache import cached_pipeline_definition
 
 
 def definition_body(config: EnvironmentConfig, contract: DatasetContract) -> str:
     """The definition JSON with `${...}` placeholders for the values that are tokens at synth time."""
-    body = json.dumps(pipeline_definition(config, contract), sort_keys=True)
+    body = json.dumps(cached_pipeline_definition(config, contract), sort_keys=True)
     placeholders = set(SYNTH_PLACEHOLDERS.values())
     stray = {token for token in _dollar_braces(body) if token not in placeholders}
     if stray:  # Fn::Sub would try to resolve them

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from keel.config import EnvironmentConfig
 from keel.naming import KeyPurpose, key_alias, trail_name
+from stacks.compliance import acknowledge_iam_lint
 
 _DESCRIPTIONS = {
     KeyPurpose.DATA: "Keel data: raw, curated and feedback datasets, Glue catalog, streams",
@@ -77,6 +78,14 @@ class KeelKeys(Construct):
                     }
                 },
             )
+        )
+        acknowledge_iam_lint(
+            self.logs,
+            "AWS's documented CloudWatch Logs key-policy statement: ArnLike on the aws:logs:arn encryption "
+            "context (parliament types the key as String), and kms:Describe* under that condition, which "
+            "DescribeKey requests (no encryption context) never meet; Logs does not need DescribeKey.",
+            "MISMATCHED_TYPE[AllowCloudWatchLogsOfThisAccount]",
+            "UNKNOWN_CONDITION_FOR_ACTION[kms:DescribeKey|kms:EncryptionContext:aws:logs:arn]",
         )
 
     def _allow_cloudtrail(self, stack: Stack, config: EnvironmentConfig) -> None:

@@ -120,8 +120,13 @@ class ModelDeployer(Construct):
             f"AwsSolutions-IAM5[Resource::{cloudwatch_arn}TargetTracking-endpoint/{endpoint_name(config)}/*]",
             f"AwsSolutions-IAM5[Resource::{reports}/{DEPLOYMENTS_PREFIX}*]",
             f"AwsSolutions-IAM5[Resource::{reports}/{STATE_PREFIX}{endpoint_name(config)}/*]",
-            "AwsSolutions-IAM5[Resource::*]",
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
             "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+        )
+        acknowledge(
+            role,
+            "Resource * only where the action has no resource-level permissions: Application Auto Scaling's "
+            "DescribeScalableTargets and DescribeScalingPolicies (read-only) and X-Ray's trace writes.",
+            "AwsSolutions-IAM5[Resource::*]",
         )
         assert rollback_alarm_names(config)  # the deployer refuses to update without them

@@ -186,10 +186,17 @@ def deployer_statements(config: EnvironmentConfig, *, endpoint_role_arn: str) ->
                 "application-autoscaling:DeregisterScalableTarget",
                 "application-autoscaling:PutScalingPolicy",
                 "application-autoscaling:DeleteScalingPolicy",
+            ],
+            resources=[f"arn:{p}:application-autoscaling:{config.region}:{config.account}:scalable-target/*"],
+        ),
+        # The Describe actions accept only Resource "*": scoped to scalable-target/* AWS denies them.
+        iam.PolicyStatement(
+            sid="DescribeEndpointAutoscaling",
+            actions=[
                 "application-autoscaling:DescribeScalableTargets",
                 "application-autoscaling:DescribeScalingPolicies",
             ],
-            resources=[f"arn:{p}:application-autoscaling:{config.region}:{config.account}:scalable-target/*"],
+            resources=["*"],
         ),
         iam.PolicyStatement(
             sid="AutoscalingServiceLinkedRole",
