@@ -50,6 +50,7 @@ EXTENSION_MODULES: tuple[str, ...] = (
     "keel.local.patches.cloudwatch_alarm_actions",
     "keel.local.patches.cloudwatch_alarm_evaluation",
     "keel.local.patches.events_lambda_targets",
+    "keel.local.patches.events_default_input",
     "keel.local.patches.events_schedules",
     "keel.local.patches.sagemaker_model_package_group",
     "keel.local.patches.sagemaker_pipeline_executions",
