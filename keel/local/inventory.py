@@ -410,14 +410,19 @@ def _role_policy(c: Clients, role: str, name: str) -> dict[str, Any] | None:
 
 @describes_resource("AWS::IAM::Policy")
 def _inline_policy(c: Clients, resource: Resource) -> str:
-    # The physical id of an AWS::IAM::Policy is a generated id, not the policy's name on the role.
-    name = resource.resolve(resource.properties.get("PolicyName")) or resource.physical_id
+    # The physical id of an AWS::IAM::Policy is a generated id, not the policy's name on the role; a name
+    # built with Fn::Sub (the bootstrap stack's) is not resolved here: any inline policy of the role counts.
+    literal = resource.resolve(resource.properties.get("PolicyName"))
+    name = literal or resource.physical_id
     attached: dict[str, int] = {}
     for role in _named_roles(c, resource):
-        document = _role_policy(c, role, name)
-        if document is not None:
-            text = document["PolicyDocument"]
-            attached[role] = len(_statements(text if isinstance(text, str) else json.dumps(text)))
+        names = [literal] if literal else c.iam.list_role_policies(RoleName=role)["PolicyNames"]
+        for policy in names:
+            document = _role_policy(c, role, policy)
+            if document is not None:
+                text = document["PolicyDocument"]
+                count = len(_statements(text if isinstance(text, str) else json.dumps(text)))
+                attached[role] = max(attached.get(role, 0), count)
     others = [kind for kind in ("Users", "Groups") if resource.properties.get(kind)]
     suffix = f" (also on {' and '.join(others).lower()}, not inspected)" if others else ""
     if not attached:
@@ -531,13 +536,40 @@ def describe(clients: Clients, resource_type: str, physical_id: str, resource: R
     return "(not inspected)"
 
 
+def _yaml_template(body: str) -> Any:
+    """A YAML template (the CDK bootstrap stack's is one), short-form intrinsics (`!Ref x`) read as their
+    long form; None if it cannot be read."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+        name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if suffix == "GetAtt":
+                value = str(value).split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        return {name: value}
+
+    Loader.add_multi_constructor("!", intrinsic)
+    try:
+        return yaml.load(body, Loader=Loader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError:
+        return None
+
+
 def _template_resources(cfn: Any, stack: str) -> dict[str, Any]:
     body = cfn.get_template(StackName=stack)["TemplateBody"]
     if isinstance(body, str):
         try:
             body = json.loads(body)
         except ValueError:
-            return {}  # a YAML template: describers that need the definition report what they can
+            body = _yaml_template(body)
     resources = body.get("Resources") if isinstance(body, dict) else None
     return resources if isinstance(resources, dict) else {}
 
