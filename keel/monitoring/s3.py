@@ -7,14 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from keel.s3uri import split_uri
 
-def split_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an S3 URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    if not bucket:
-        raise ValueError(f"S3 URI without a bucket: {uri!r}")
-    return bucket, key
+__all__ = ["download_prefix", "list_keys", "read", "split_uri", "upload_tree"]
 
 
 def list_keys(s3: Any, uri: str, *, since: datetime | None = None) -> Iterator[str]:

@@ -17,6 +17,17 @@ from stacks.security.keys import KeelKeys
 PIPELINE_PREFIX = "pipeline/"  # where the pipeline's jobs write (pipeline_steps/definition.py)
 
 
+def _allow_run_reads(fn: GovernanceFunction, sid: str, reads: dict[str, tuple[str, ...]], what: str) -> None:
+    """Object (version) reads under the prefixes of each bucket, one statement per bucket."""
+    for index, (bucket, prefixes) in enumerate(reads.items()):
+        fn.allow(
+            f"{sid}{index}",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            fn.s3_objects(bucket, *prefixes),
+            reason=f"{what}, whose keys are made at run time, only in {bucket}.",
+        )
+
+
 def _common(fn: GovernanceFunction, *, keys: KeelKeys, table: dynamodb.ITable, topic: sns.ITopic) -> None:
     table.grant_read_write_data(fn.role)
     acknowledge_iam_lint(
@@ -60,14 +71,12 @@ def grant_gate(fn: GovernanceFunction, *, keys: KeelKeys, table: dynamodb.ITable
         s.artifacts_bucket: (PIPELINE_PREFIX,),
         **dict.fromkeys(s.input_buckets, ("",)),
     }
-    for index, (bucket, prefixes) in enumerate(reads.items()):
-        fn.allow(
-            f"ReadEvidenceOfRuns{index}",
-            ["s3:GetObject", "s3:GetObjectVersion"],
-            fn.s3_objects(bucket, *prefixes),
-            reason="The gate reads run evidence (records, reports, model artifacts, training input "
-            f"versions) whose keys are made at run time, only in {bucket}.",
-        )
+    _allow_run_reads(
+        fn,
+        "ReadEvidenceOfRuns",
+        reads,
+        "The gate reads run evidence (records, reports, model artifacts, training input versions)",
+    )
     fn.allow(
         "ListForPreciseErrors",
         ["s3:ListBucket"],
@@ -189,14 +198,12 @@ def grant_lineage_recorder(fn: GovernanceFunction, *, keys: KeelKeys, topic: sns
         s.artifacts_bucket: (PIPELINE_PREFIX,),
         **dict.fromkeys(s.input_buckets, ("",)),
     }
-    for index, (bucket, prefixes) in enumerate(reads.items()):
-        fn.allow(
-            f"ReadRunFacts{index}",
-            ["s3:GetObject", "s3:GetObjectVersion"],
-            fn.s3_objects(bucket, *prefixes),
-            reason="The recorder reads the run's reports, trigger record and training input versions, whose "
-            f"keys are made at run time, only in {bucket}.",
-        )
+    _allow_run_reads(
+        fn,
+        "ReadRunFacts",
+        reads,
+        "The recorder reads the run's reports, trigger record and training input versions",
+    )
     fn.allow(
         "ListRunFacts",
         ["s3:ListBucket", "s3:ListBucketVersions"],
