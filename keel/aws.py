@@ -78,14 +78,14 @@ def client(config: EnvironmentConfig, service: str, *, endpoint_url: str | None 
 # use it: a retried write must not do its work twice.
 # Built on first use (PEP 562): botocore.config costs ~0.1 s at import, paid by every Lambda cold start that
 # only needs `error_kind`.
-_RETRIES = {"mode": "standard", "max_attempts": 5}
+_MAX_ATTEMPTS = 5
 
 
 def __getattr__(name: str) -> Any:
     if name == "RETRYING":
         from botocore.config import Config
 
-        value = globals()["RETRYING"] = Config(retries=dict(_RETRIES))
+        value = globals()["RETRYING"] = Config(retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS})
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

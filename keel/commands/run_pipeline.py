@@ -92,7 +92,7 @@ def _record_lineage(config: Any, endpoint_url: str, execution_arn: str) -> str:
     return str(written[-1]["record_uri"]) if written else "not written (its status change did not reach it)"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run-pipeline", help="run the training pipeline with the local runner")
     parser.add_argument("--env", default="local", help="environment (default: local)")
     parser.add_argument("--data", required=True, help="local CSV file or s3:// URI of the training data")

@@ -316,7 +316,8 @@ class StateStore:
         except ClientError as error:
             if not _is_conflict(error):
                 raise
-            old = _plain(error.response.get("Item") or {})
+            item: Mapping[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]
+            old = _plain(item)
             holder = str(old.get("window_id", ""))
             if not holder or self._get(self._window_pk(holder), self._object_sk(landed)) is not None:
                 return holder

@@ -335,6 +335,7 @@ def _inputs(s3: Any, validate_job: dict[str, Any] | None, parameters: dict[str, 
         return []
     bucket, prefix = split_uri(str(source["S3Uri"]))
     pinned = str(parameters.get("InputObjectVersion") or LATEST_VERSIONS)
+    versions: list[tuple[str, str | None, str, int]]
     if pinned != LATEST_VERSIONS:
         head = s3.head_object(Bucket=bucket, Key=prefix, VersionId=pinned)
         versions = [(prefix, pinned, str(head["ETag"]), int(head["ContentLength"]))]

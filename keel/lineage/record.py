@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from keel.paths import PROJECT_ROOT
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 LINEAGE_PREFIX = "lineage/executions/"
 # The event the lineage recorder puts on the default bus once a record is written: the policy gate decides on
 # the run's model package then (a long run outlives the retries of the package's own state-change event).

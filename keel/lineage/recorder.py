@@ -80,7 +80,7 @@ class LineageRecorder:
             ]
         )
         if answer.get("FailedEntryCount"):
-            failed = next((e for e in answer.get("Entries", []) if e.get("ErrorCode")), {})
+            failed: dict[str, Any] = next((e for e in answer.get("Entries", []) if e.get("ErrorCode")), {})
             raise AnnouncementError(
                 f"EventBridge refused the record event of {record.execution_arn}: "
                 f"{failed.get('ErrorCode')}: {failed.get('ErrorMessage')}"

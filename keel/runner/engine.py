@@ -197,7 +197,12 @@ class LocalPipelineRunner:
                 f"unknown pipeline parameter(s) {', '.join(unknown)}; "
                 f"the pipeline declares: {', '.join(declared)}"
             )
-        casts = {"String": str, "Integer": int, "Float": float, "Boolean": lambda v: str(v).lower() == "true"}
+        casts: dict[str, Any] = {
+            "String": str,
+            "Integer": int,
+            "Float": float,
+            "Boolean": lambda v: str(v).lower() == "true",
+        }
         resolved = {}
         for name, spec in declared.items():
             value = given.get(name, spec.get("DefaultValue"))

@@ -270,7 +270,7 @@ class Scenario:
             endpoints = self.platform.endpoints
             while endpoints.events:  # the endpoint state changes SageMaker would send to the same function
                 results.append(self.platform.lambdas.invoke(MODEL_DEPLOYER, endpoints.events.pop(0)))
-            deployment = {
+            deployment: dict[str, Any] = {
                 "version": int(event["detail"]["ModelPackageArn"].rsplit("/", 1)[-1]),
                 "steps": [r.get("status") for r in results],
             }

@@ -213,9 +213,9 @@ def _settle_job(self: SageMakerModelBackend, metadata: dict[str, Any], step: dic
             continue
         setattr(job, attribute, job_status)
         if kind == "TrainingJob":
-            job.secondary_status = job_status
+            setattr(job, "secondary_status", job_status)  # noqa: B010 - not on both job types
         if step.get("FailureReason"):
-            job.failure_reason = step["FailureReason"]
+            setattr(job, "failure_reason", step["FailureReason"])  # noqa: B010 - moto has no such field
         job.last_modified_time = step.get("EndTime") or utcnow()
 
 
