@@ -268,7 +268,7 @@ class StateStore:
             claimed = self._claim(pointer.window_id, landed)
             if claimed is None:
                 self._put_object(pointer.window_id, landed)
-        except ClientError:
+        except Exception:  # a failed write, or a concurrent delivery still recording it (retried later)
             self._unjoin(key)
             raise
         if claimed is not None:  # recorded before: this join is not an object
