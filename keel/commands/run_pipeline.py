@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from keel.aws import NoLocalAwsError, client
     from keel.config import load_environment
     from keel.lineage.record import Trigger
-    from keel.runner.local_run import land_file, run_training
+    from keel.local.runner.local_run import land_file, run_training
 
     console = Console(stderr=False, highlight=False)
     config = load_environment(args.env)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from keel.local import control_api
-from keel.runner.execution_status import is_loopback_http
+from keel.local.runner.execution_status import is_loopback_http
 
 TIMEOUT_SECONDS = 120  # an advance may fire many schedules and evaluate every alarm
 

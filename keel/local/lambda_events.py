@@ -8,8 +8,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from keel.local.runner.execution_status import is_loopback_http
 from keel.local.server import LAMBDA_EVENTS_PATH
-from keel.runner.execution_status import is_loopback_http
 
 
 class LambdaEventsError(RuntimeError):

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from keel.config import EnvironmentConfig
+from keel.local.runner.s3io import split_uri
 from keel.monitoring.capture import capture_key, capture_record
-from keel.runner.s3io import split_uri
 from keel.scenario.serving import served_version
 from keel.serving import inference
 from keel.serving.names import capture_bucket, endpoint_capture_uri

@@ -35,12 +35,12 @@ from keel.contract import load_contract
 from keel.feedback.names import INCOMING_PREFIX, FeedbackFunction
 from keel.lineage.record import LineageRecord, to_json
 from keel.local import clock
+from keel.local.runner.engine import RunResult
+from keel.local.runner.local_run import execute_training, land_file
+from keel.local.runner.s3io import download, list_objects
 from keel.monitoring.names import Alarm, accuracy_alarm_name, drift_alarm_name, system_alarm_name
 from keel.monitoring.publish import publish_drift
 from keel.naming import BucketPurpose, bucket_name, lambda_function_name, model_package_group_name
-from keel.runner.engine import RunResult
-from keel.runner.local_run import execute_training, land_file
-from keel.runner.s3io import download, list_objects
 from keel.scenario.endpoint import Prediction
 from keel.scenario.platform import LocalPlatform
 from keel.scenario.serving import served_version

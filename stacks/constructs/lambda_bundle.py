@@ -28,7 +28,7 @@ from keel.config import PROJECT_ROOT
 
 BUNDLE_ROOT = PROJECT_ROOT / ".keel" / "lambda-bundles"
 # Domain modules a Lambda never needs (CLI, local AWS emulator).
-_EXCLUDED_KEEL_PARTS = ("commands", "local", "runner", "scenario")  # the CLI, the local runner, the scenario
+_EXCLUDED_KEEL_PARTS = ("commands", "local", "scenario")  # the CLI, the local AWS and runner, the scenario
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "*.dist-info")
 # cxapi.DISABLE_ASSET_STAGING_CONTEXT: the CDK then references the source folder instead of a staged copy.
 _DISABLE_ASSET_STAGING_CONTEXT = "aws:cdk:disable-asset-staging"

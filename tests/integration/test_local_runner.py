@@ -17,6 +17,7 @@ from keel.contract import load_contract
 from keel.lineage.assemble import DeployedCode, RecordSources
 from keel.lineage.record import ContractRef, LineageRecord
 from keel.lineage.recorder import LineageRecorder
+from keel.local.runner.local_run import land_file, run_training
 from keel.naming import (
     BucketPurpose,
     KeyPurpose,
@@ -25,7 +26,6 @@ from keel.naming import (
     model_package_group_name,
     pipeline_name,
 )
-from keel.runner.local_run import land_file, run_training
 from pipeline_steps.definition import pipeline_definition, targets_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("runner")]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from keel.runner.execution_status import (
+from keel.local.runner.execution_status import (
     ACTION,
     ExecutionStatusError,
     post_local_action,

@@ -148,7 +148,7 @@ def test_alarm_state_changes_are_events(moto_server: Any, route: Callable[..., s
 
 
 def test_pipeline_execution_status_changes_are_events(moto_server: Any, route: Callable[..., str]) -> None:
-    from keel.runner.execution_status import report_execution_status
+    from keel.local.runner.execution_status import report_execution_status
 
     sagemaker = moto_server.client("sagemaker")
     pipeline = f"keel-{uuid.uuid4().hex[:8]}-training"

@@ -20,7 +20,6 @@ FORBIDDEN = (
     "constructs",
     "stacks",
     # What stands in for AWS locally never ships: a Lambda that needed it would only work locally.
-    "keel.runner",
     "keel.local",
     "keel.scenario",
     "moto",

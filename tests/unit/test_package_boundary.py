@@ -1,6 +1,7 @@
-"""The local AWS emulates AWS, never Keel: no product module imports the emulator (moto, keel.local, the local
-runner that stands in for SageMaker Pipelines, the scenario that drives the local platform). Product: keel/*
-but those and the CLI (keel/commands, which starts the local AWS), lambdas/, stacks/, pipeline_steps/."""
+"""The local AWS emulates AWS, never Keel: no product module imports the emulator — moto, keel.local (the
+local AWS and the runner that stands in for SageMaker Pipelines), keel.scenario (drives the local platform).
+Product: keel/* except those and the CLI (keel/commands starts the local AWS), lambdas/, stacks/,
+pipeline_steps/."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-EMULATOR = ("moto", "keel.local", "keel.runner", "keel.scenario")
-NOT_PRODUCT = ("keel/local/", "keel/runner/", "keel/scenario/", "keel/commands/", "keel/cli.py")
+EMULATOR = ("moto", "keel.local", "keel.scenario")
+NOT_PRODUCT = ("keel/local/", "keel/scenario/", "keel/commands/", "keel/cli.py")
 
 
 def product_modules() -> list[Path]:

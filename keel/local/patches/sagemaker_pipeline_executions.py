@@ -11,7 +11,7 @@ no StopPipelineExecution. Here:
   Stopping) and answers its ARN; a retry with the same ClientRequestToken answers the same;
 - the Keel-local action `KeelCompletePipelineExecution` (JSON: PipelineExecutionArn,
   PipelineExecutionStatus Succeeded|Failed|Stopped, FailureReason?) lets Keel's local runner, which
-  runs the steps, record the outcome (`keel/runner/execution_status.py` sends it). Only an Executing
+  runs the steps, record the outcome (`keel/local/runner/execution_status.py` sends it). Only an Executing
   execution can be completed;
 - Describe/ListPipelineExecutions report that status, and the FailureReason only when there is one;
 - the Keel-local action `KeelRecordPipelineExecutionStep` (JSON: PipelineExecutionArn, Step in the shape of
@@ -36,14 +36,14 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import get_pipeline_from_name
 
 from keel.local.extensions import Extension
-from keel.local.service_events import emit
-from keel.runner.execution_status import (
+from keel.local.runner.execution_status import (
     ACTION,
     COMPLETED_STATUSES,
     MAX_FAILURE_REASON,
     STEP_ACTION,
     STEP_STATUSES,
 )
+from keel.local.service_events import emit
 
 EXECUTING = "Executing"
 STOPPED = "Stopped"

@@ -8,8 +8,8 @@ from keel.gate.decide import gate_model_package
 from keel.gate.events import macie_finding
 from keel.gate.findings import QuarantineFindingsSource
 from keel.gate.notify import RecordingNotifier
+from keel.local.runner.s3io import list_objects
 from keel.quarantine.quarantine import QuarantineDeps, handle_event, quarantine_key
-from keel.runner.s3io import list_objects
 from tests.unit.gate.world import World
 
 

@@ -55,7 +55,7 @@ _ATTRIBUTES: dict[tuple[str, str], str] = {
     ("AWS::SNS::Topic", "TopicArn"): "arn:{p}:sns:{r}:{a}:{n}",
     ("AWS::SNS::Topic", "TopicName"): "{n}",
     ("AWS::SQS::Queue", "QueueName"): "{n}",
-    ("AWS::SQS::Queue", "QueueUrl"): "https://sqs.{r}.amazonaws.com/{a}/{n}",
+    ("AWS::SQS::Queue", "QueueUrl"): "https://sqs.{r}.queue.invalid/{a}/{n}",  # never in a policy
     ("AWS::DynamoDB::Table", "StreamArn"): "arn:{p}:dynamodb:{r}:{a}:table/{n}/stream/" + STREAM_LABEL,
     ("AWS::KMS::Key", "KeyId"): GENERATED_ID,
     ("AWS::IAM::Role", "RoleId"): "AROA0000000000EXAMPLE",
@@ -65,7 +65,7 @@ _REF = {
     "AWS::S3::Bucket": "{n}",
     "AWS::KMS::Key": GENERATED_ID,
     "AWS::SNS::Topic": "arn:{p}:sns:{r}:{a}:{n}",
-    "AWS::SQS::Queue": "https://sqs.{r}.amazonaws.com/{a}/{n}",
+    "AWS::SQS::Queue": "https://sqs.{r}.queue.invalid/{a}/{n}",
     "AWS::Lambda::Function": "{n}",
     "AWS::IAM::Role": "{n}",
     "AWS::DynamoDB::Table": "{n}",

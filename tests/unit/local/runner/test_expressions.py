@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from keel.runner.expressions import ExecutionContext, ExpressionError, evaluate, evaluate_condition, json_get
+from keel.local.runner.expressions import (
+    ExecutionContext,
+    ExpressionError,
+    evaluate,
+    evaluate_condition,
+    json_get,
+)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from keel.runner.jobs import GENERIC_REASON, REASON_LIMIT, failure_reason
+from keel.local.runner.jobs import GENERIC_REASON, REASON_LIMIT, failure_reason
 
 
 def test_the_exit_message_of_a_processing_job_is_its_reason(tmp_path: Path) -> None:

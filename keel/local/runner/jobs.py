@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.config import PROJECT_ROOT
-from keel.runner import s3io
+from keel.local.runner import s3io
 
 CONTAINER_ROOT_ENV = "KEEL_CONTAINER_ROOT"
 # What the step image's entrypoint runs for `IMAGE train` (pipeline_steps/image/entrypoint.sh).

@@ -1,6 +1,6 @@
 """Interpret a deployed SageMaker pipeline definition locally: the steps run in the definition's order, with
-its parameters, property files and conditions; jobs run through `keel.runner.jobs`; a registered model goes
-into the (local) model registry. The execution itself is started in the service so it has a real ARN."""
+its parameters, property files and conditions; jobs run through `keel.local.runner.jobs`; a registered model
+goes into the (local) model registry. The execution itself is started in the service so it has a real ARN."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from keel.runner import s3io
-from keel.runner.execution_status import is_local, record_step, report_execution_status
-from keel.runner.expressions import ExecutionContext, ExpressionError, evaluate, evaluate_condition
-from keel.runner.jobs import JobFailedError, JobResult, run_processing, run_training
+from keel.local.runner import s3io
+from keel.local.runner.execution_status import is_local, record_step, report_execution_status
+from keel.local.runner.expressions import ExecutionContext, ExpressionError, evaluate, evaluate_condition
+from keel.local.runner.jobs import JobFailedError, JobResult, run_processing, run_training
 
 Progress = Callable[[str, str, str], None]  # (step name, status, detail)
 

@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 from moto.sagemaker.models import sagemaker_backends
 
-from keel.runner.execution_status import (
+from keel.local.runner.execution_status import (
     CONTENT_TYPE,
     TARGET,
     ExecutionStatusError,

@@ -16,9 +16,9 @@ from typing import Any
 from keel.config import EnvironmentConfig
 from keel.contract import load_contract
 from keel.lineage.record import Trigger
+from keel.local.runner.engine import LocalPipelineRunner, Progress, RunResult
+from keel.local.runner.s3io import split_uri
 from keel.naming import BucketPurpose, bucket_name, pipeline_name
-from keel.runner.engine import LocalPipelineRunner, Progress, RunResult
-from keel.runner.s3io import split_uri
 
 
 def land_file(s3: Any, config: EnvironmentConfig, path: Path) -> tuple[str, str | None]:
