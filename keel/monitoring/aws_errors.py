@@ -11,6 +11,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from keel.aws import error_code, error_kind
+
+__all__ = ["MAX_RETRIES", "AccessDeniedError", "error_code", "raise_if_denied"]
+
 # Standard mode retries throttling, 5xx and transient network errors with backoff; a few attempts keep an
 # EventBridge-invoked handler short: the invocation's own retries, then its failure destination, follow.
 # (botocore's `max_attempts` counts retries after the first attempt.)
@@ -29,22 +33,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# "403" is what moto's JSON-protocol services answer a denial with (as XML, so boto sees the status code).
-DENIED_CODES = frozenset(
-    {"AccessDenied", "AccessDeniedException", "403", "UnauthorizedOperation", "AuthorizationError"}
-)
-
-
 class AccessDeniedError(PermissionError):
     """An AWS call was denied; the message names the action, the resource and AWS's reason."""
 
 
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def raise_if_denied(error: ClientError, action: str, resource: str) -> None:
     """Raise AccessDeniedError (from `error`) when the call was denied; return otherwise."""
-    if error_code(error) in DENIED_CODES:
+    if error_kind(error) == "denied":
         message = error.response.get("Error", {}).get("Message") or str(error)
         raise AccessDeniedError(f"{action} on {resource} was denied: {message}") from error
